@@ -1,0 +1,11 @@
+//! The Twilio adapter over real HTTP: against the wire-exact simulator (`textback-sim`) for
+//! everything Twilio really does, and against a canned loopback server for answers a
+//! well-behaved simulator never gives (hostile links, endless paging, oversized pages).
+
+mod auth;
+mod calls;
+mod canned;
+mod faults;
+mod hostile;
+mod messages;
+mod support;

@@ -1,0 +1,9 @@
+//! Integration tests for the Twilio simulator, over real HTTP with reqwest.
+
+mod auth;
+mod calls;
+mod common;
+mod control;
+mod faults;
+mod messages;
+mod scenario;

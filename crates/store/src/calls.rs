@@ -1,0 +1,207 @@
+//! Calls to and from the business numbers, mirrored from the provider and keyed by its call id
+//! (`UNIQUE(provider, provider_call_id)`), with the outcome Textback classified.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::time::opt_from_millis;
+use crate::{Result, StoreError, to_millis};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub id: i64,
+    pub provider: String,
+    pub provider_call_id: String,
+    pub business_number: String,
+    pub caller_raw: String,
+    pub contact_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+    pub direction: String,
+    pub status: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_secs: Option<i64>,
+    pub outcome: Option<String>,
+    pub outcome_reason: Option<String>,
+    pub before_textback: bool,
+}
+
+/// What sync knows about a call from the provider's list.
+#[derive(Debug, Clone)]
+pub struct Upsert<'a> {
+    pub provider: &'a str,
+    pub provider_call_id: &'a str,
+    pub business_number: &'a str,
+    pub caller_raw: &'a str,
+    pub contact_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+    pub direction: &'a str,
+    pub status: &'a str,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub duration_secs: Option<i64>,
+    /// Only used when the row is created: an existing call never changes history status.
+    pub before_textback: bool,
+}
+
+const COLUMNS: &str = "id, provider, provider_call_id, business_number, caller_raw, contact_id, conversation_id,
+    direction, status, started_at, ended_at, duration_secs, outcome, outcome_reason, before_textback";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Call> {
+    Ok(Call {
+        id: r.get(0)?,
+        provider: r.get(1)?,
+        provider_call_id: r.get(2)?,
+        business_number: r.get(3)?,
+        caller_raw: r.get(4)?,
+        contact_id: r.get(5)?,
+        conversation_id: r.get(6)?,
+        direction: r.get(7)?,
+        status: r.get(8)?,
+        started_at: opt_from_millis(r.get(9)?),
+        ended_at: opt_from_millis(r.get(10)?),
+        duration_secs: r.get(11)?,
+        outcome: r.get(12)?,
+        outcome_reason: r.get(13)?,
+        before_textback: r.get(14)?,
+    })
+}
+
+/// Inserts or refreshes a call. Returns the stored row and whether it was new. A classified
+/// call is final: later list answers do not change it (so it is decided exactly once).
+pub fn upsert(conn: &Connection, c: &Upsert<'_>, now: DateTime<Utc>) -> Result<(Call, bool)> {
+    let inserted = conn.execute(
+        "INSERT INTO calls (provider, provider_call_id, business_number, caller_raw, contact_id,
+            conversation_id, direction, status, started_at, ended_at, duration_secs, before_textback,
+            first_seen_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)
+         ON CONFLICT (provider, provider_call_id) DO NOTHING",
+        params![
+            c.provider,
+            c.provider_call_id,
+            c.business_number,
+            c.caller_raw,
+            c.contact_id,
+            c.conversation_id,
+            c.direction,
+            c.status,
+            c.started_at.map(to_millis),
+            c.ended_at.map(to_millis),
+            c.duration_secs,
+            c.before_textback,
+            to_millis(now),
+        ],
+    )? == 1;
+    if !inserted {
+        conn.execute(
+            "UPDATE calls SET status = ?3, ended_at = ?4, duration_secs = ?5, updated_at = ?6
+             WHERE provider = ?1 AND provider_call_id = ?2 AND outcome IS NULL
+               AND (status IS NOT ?3 OR ended_at IS NOT ?4 OR duration_secs IS NOT ?5)",
+            params![
+                c.provider,
+                c.provider_call_id,
+                c.status,
+                c.ended_at.map(to_millis),
+                c.duration_secs,
+                to_millis(now),
+            ],
+        )?;
+    }
+    let call = by_provider_id(conn, c.provider, c.provider_call_id)?
+        .ok_or_else(|| StoreError::NotFound(format!("call {}", c.provider_call_id)))?;
+    Ok((call, inserted))
+}
+
+pub fn by_provider_id(conn: &Connection, provider: &str, sid: &str) -> Result<Option<Call>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM calls WHERE provider = ?1 AND provider_call_id = ?2"),
+            params![provider, sid],
+            from_row,
+        )
+        .optional()?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Call> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM calls WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("call {id}")))
+}
+
+/// Records the classification. Returns false if the call was already classified (another
+/// task got there first), so callers decide at most once.
+pub fn set_outcome(
+    conn: &Connection,
+    id: i64,
+    outcome: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = conn.execute(
+        "UPDATE calls SET outcome = ?2, outcome_reason = ?3, updated_at = ?4 WHERE id = ?1 AND outcome IS NULL",
+        params![id, outcome, reason, to_millis(now)],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn for_conversation(conn: &Connection, conversation_id: i64) -> Result<Vec<Call>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM calls WHERE conversation_id = ?1 ORDER BY started_at, id"
+    ))?;
+    let rows = stmt
+        .query_map([conversation_id], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The first call with this contact on this business number that started after `after` and
+/// was answered: an inbound call classified `answered`, or a staff call-back that connected.
+pub fn answered_after(
+    conn: &Connection,
+    contact_id: i64,
+    business_number: &str,
+    after: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<i64> = conn.query_row(
+        "SELECT MIN(started_at) FROM calls
+         WHERE contact_id = ?1 AND business_number = ?2 AND started_at > ?3
+           AND (outcome = 'answered'
+                OR (direction <> 'inbound' AND status = 'completed' AND COALESCE(duration_secs, 0) > 0))",
+        params![contact_id, business_number, to_millis(after)],
+        |r| r.get(0),
+    )?;
+    Ok(opt_from_millis(at))
+}
+
+/// Calls not yet classified: revisited on every sync until they end.
+pub fn unclassified(conn: &Connection, business_number: &str) -> Result<Vec<Call>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM calls WHERE business_number = ?1 AND outcome IS NULL ORDER BY id"
+    ))?;
+    let rows = stmt
+        .query_map([business_number], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Inbound calls that are classified but not yet decided, with when each ended: the
+/// responder decides them once their grace window has passed.
+pub fn undecided(conn: &Connection, business_number: &str) -> Result<Vec<(i64, DateTime<Utc>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT cl.id, COALESCE(cl.ended_at, cl.started_at, cl.first_seen_at) FROM calls cl
+         LEFT JOIN decisions d ON d.call_id = cl.id
+         WHERE cl.business_number = ?1 AND cl.direction = 'inbound' AND cl.outcome IS NOT NULL
+           AND d.id IS NULL
+         ORDER BY cl.id",
+    )?;
+    let rows = stmt
+        .query_map([business_number], |r| {
+            Ok((r.get::<_, i64>(0)?, crate::from_millis(r.get(1)?)))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
