@@ -32,9 +32,17 @@ cargo clippy --all-targets -- -D warnings
 step "tests (GUI-free crates)"
 cargo test
 
+step "IPC types for the UI match the Rust types"
+# cargo test regenerated ui/src/lib/backend/bindings from the Rust payload types (ts-rs).
+if [ -n "$(git status --porcelain -- ui/src/lib/backend/bindings 2>/dev/null)" ]; then
+  git status --porcelain -- ui/src/lib/backend/bindings
+  echo "the generated TypeScript bindings differ from the committed ones: run cargo test -p textback-app and commit them" >&2
+  exit 1
+fi
+
 if [ "${TEXTBACK_SKIP_DESKTOP:-0}" != 1 ] && [ -d ui ] && [ -f ui/package.json ]; then
   step "UI: type-check, lint, unit tests, build"
-  (cd ui && npm run --silent check && npm run --silent lint && npm run --silent test && npm run --silent build)
+  (cd ui && { [ -d node_modules ] || npm install --no-audit --no-fund --loglevel=error; } && npm run --silent check && npm run --silent lint && npm run --silent test && npm run --silent build)
 fi
 
 if [ "${TEXTBACK_SKIP_DESKTOP:-0}" != 1 ] && [ -x scripts/e2e.sh ]; then

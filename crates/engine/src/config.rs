@@ -73,6 +73,8 @@ pub struct Config {
     pub engine: EngineSettings,
     #[serde(default)]
     pub staff: Vec<Staff>,
+    #[serde(default)]
+    pub app: AppSettings,
     /// Which fields the environment set (shown read-only by the app); never written to the file.
     #[serde(skip)]
     pub env_locked: Vec<String>,
@@ -257,6 +259,41 @@ impl Default for EngineSettings {
 
 fn yes() -> bool {
     true
+}
+
+/// Desktop-app preferences (ignored by the daemon).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSettings {
+    /// Repeat the alert for an unread reply at this interval until the conversation is opened.
+    #[serde(default = "d_5m")]
+    pub alert_repeat: HumanDuration,
+    #[serde(default = "default_canned")]
+    pub canned_replies: Vec<String>,
+    #[serde(default)]
+    pub launch_at_login: bool,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            alert_repeat: d_5m(),
+            canned_replies: default_canned(),
+            launch_at_login: false,
+        }
+    }
+}
+
+fn d_5m() -> HumanDuration {
+    HumanDuration::from_secs(300)
+}
+
+fn default_canned() -> Vec<String> {
+    vec![
+        "Thanks! What's the address, and when works best for you?".into(),
+        "We can be there today. Does 2-4pm work?".into(),
+        "Got it, someone will call you back within the hour.".into(),
+    ]
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

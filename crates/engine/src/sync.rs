@@ -413,7 +413,7 @@ impl<P: Provider> Engine<P> {
                     textback_domain::Decision::Skip(textback_domain::SkipReason::StaffNumber)
                 )
             {
-                leads::ensure_open(tx, conv, call.id, now)?;
+                leads::ensure_open(tx, conv, Some(call.id), now)?;
             }
             decisions::insert(
                 tx,

@@ -205,3 +205,38 @@ pub fn undecided(conn: &Connection, business_number: &str) -> Result<Vec<(i64, D
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
+
+/// Evidence that a responder is texting back missed calls on `number`: looks at the newest
+/// textable missed call that ended 2 minutes to 24 hours before `now`. None when there is no
+/// such call; otherwise whether an outbound message followed it in its conversation.
+pub fn recent_missed_texted(
+    conn: &Connection,
+    business_number: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<bool>> {
+    let newest = to_millis(now - chrono::Duration::minutes(2));
+    let oldest = to_millis(now - chrono::Duration::hours(24));
+    let row: Option<(i64, i64)> = conn
+        .query_row(
+            "SELECT cl.conversation_id, COALESCE(cl.ended_at, cl.started_at) AS ended FROM calls cl
+             JOIN contacts k ON k.id = cl.contact_id
+             WHERE cl.business_number = ?1 AND cl.direction = 'inbound' AND cl.outcome IS NOT NULL
+               AND cl.outcome <> 'answered' AND cl.before_textback = 0 AND cl.conversation_id IS NOT NULL
+               AND k.opted_out_at IS NULL AND k.landline = 0
+               AND COALESCE(cl.ended_at, cl.started_at) BETWEEN ?3 AND ?2
+             ORDER BY ended DESC LIMIT 1",
+            params![business_number, newest, oldest],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((conversation_id, ended)) = row else {
+        return Ok(None);
+    };
+    let texted: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?1 AND direction = 'outbound'
+                        AND created_at >= ?2)",
+        params![conversation_id, ended],
+        |r| r.get(0),
+    )?;
+    Ok(Some(texted))
+}

@@ -59,11 +59,11 @@ pub fn latest_for(conn: &Connection, conversation_id: i64) -> Result<Option<Lead
         .optional()?)
 }
 
-/// The open lead, opening one for `call_id` if there is none.
+/// The open lead, opening one (for `call_id`, when a call started it) if there is none.
 pub fn ensure_open(
     conn: &Connection,
     conversation_id: i64,
-    call_id: i64,
+    call_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<Lead> {
     if let Some(lead) = open_for(conn, conversation_id)? {

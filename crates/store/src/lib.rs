@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod leads;
 pub mod messages;
 pub mod migrations;
+pub mod notes;
 pub mod outbox;
 pub mod sync_cursors;
 mod time;

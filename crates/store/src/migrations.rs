@@ -184,8 +184,20 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_by_subject ON audit_log (subject, at);
 "#;
 
+/// Version 2: internal notes on a conversation (per desk until the team workspace exists).
+const V2: &str = r#"
+CREATE TABLE notes (
+    id              INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    author          TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    created_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX notes_by_conversation ON notes (conversation_id, created_at);
+"#;
+
 /// Every migration, in order. The index + 1 is the schema version.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

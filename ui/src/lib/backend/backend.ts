@@ -1,0 +1,51 @@
+/**
+ * The one doorway from the UI to the desktop shell. Every command of the IPC contract
+ * (/work/ipc-contract.md) is a method here; components and stores only ever see this
+ * interface, never `@tauri-apps/*`, so the same UI runs on the real shell, on the
+ * in-memory fake in a plain browser (`vite dev`), and in unit tests.
+ */
+import type { AppStatus } from "./bindings/AppStatus";
+import type { DomainEvent } from "./bindings/DomainEvent";
+import type { InboxPage } from "./bindings/InboxPage";
+import type { InboxQuery } from "./bindings/InboxQuery";
+import type { ProviderConnectResult } from "./bindings/ProviderConnectResult";
+import type { Settings } from "./bindings/Settings";
+import type { TemplatePreview } from "./bindings/TemplatePreview";
+import type { Thread } from "./bindings/Thread";
+import type { TimelineItem } from "./bindings/TimelineItem";
+
+export type Unsubscribe = () => void;
+
+/** Twilio accepts either the account's auth token or an API key pair. */
+export type ProviderCredentials =
+  | { accountSid: string; authToken: string }
+  | { accountSid: string; apiKeySid: string; apiKeySecret: string };
+
+export interface Backend {
+  appStatus(): Promise<AppStatus>;
+  inboxList(query: InboxQuery): Promise<InboxPage>;
+  /** Opens a thread; marks it read on this desk. */
+  conversationOpen(id: number): Promise<Thread>;
+  /** Resolves with the new message (status "pending" until sent); rejects `opted_out`. */
+  conversationReply(id: number, body: string): Promise<TimelineItem>;
+  /** Resolves with the conversation id. */
+  conversationStart(number: string, body: string): Promise<number>;
+  conversationMarkRead(id: number, read: boolean): Promise<void>;
+  conversationMarkDone(id: number, done: boolean): Promise<void>;
+  conversationAssign(id: number, staff: string | null): Promise<void>;
+  conversationAddNote(id: number, body: string): Promise<TimelineItem>;
+  leadMarkBooked(id: number, jobValueCents: number | null): Promise<void>;
+  leadMarkLost(id: number): Promise<void>;
+  contactRename(conversationId: number, name: string): Promise<void>;
+  settingsGet(): Promise<Settings>;
+  /** Rejects `invalid_input` with a message naming the field. */
+  settingsSave(settings: Settings): Promise<Settings>;
+  templatePreview(template: string): Promise<TemplatePreview>;
+  /** Checks the credentials live; they are stored (keychain) only on success. Rejects `auth`. */
+  providerConnect(credentials: ProviderCredentials): Promise<ProviderConnectResult>;
+  providerFinishConnect(numbers: string[], responder: boolean): Promise<void>;
+  /** `textback://events`: batches of domain events. */
+  onEvents(cb: (events: DomainEvent[]) => void): Promise<Unsubscribe>;
+  /** `textback://open-conversation`: a desktop alert was clicked. */
+  onOpenConversation(cb: (id: number) => void): Promise<Unsubscribe>;
+}
