@@ -143,6 +143,12 @@ impl Desk {
         self.rt.lock().await.engine.store().clone()
     }
 
+    /// Waits until the engine has completed a sync pass with the provider.
+    pub async fn wait_synced(&self) {
+        let engine = self.rt.lock().await.engine.clone();
+        engine.wait_synced().await;
+    }
+
     pub async fn config(&self) -> Arc<Config> {
         self.rt.lock().await.config.clone()
     }
@@ -205,6 +211,39 @@ impl Desk {
             responders,
             version: env!("CARGO_PKG_VERSION").to_owned(),
         })
+    }
+
+    pub async fn inbox_list(
+        &self,
+        q: crate::dto::InboxQuery,
+    ) -> Result<crate::dto::InboxPage, IpcError> {
+        let store = self.store().await;
+        blocking(move || crate::inbox::list(&store, &q)).await
+    }
+
+    /// The thread, marked read on this desk.
+    pub async fn open_conversation(&self, id: i64) -> Result<crate::dto::Thread, IpcError> {
+        let store = self.store().await;
+        blocking(move || crate::inbox::open(&store, id)).await
+    }
+
+    pub async fn total_unread(&self) -> Result<i64, IpcError> {
+        let store = self.store().await;
+        blocking(move || Ok(store.read(conversations::total_unread)?)).await
+    }
+
+    /// Alerts to repeat for replies still unread after the configured interval.
+    pub async fn repeat_alerts(
+        &self,
+        state: Arc<std::sync::Mutex<crate::alerts::RepeatAlerts>>,
+    ) -> Result<Vec<crate::alerts::Alert>, IpcError> {
+        let store = self.store().await;
+        let every = self.config().await.app.alert_repeat.as_chrono();
+        blocking(move || {
+            let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+            Ok(state.due(&store, chrono::Utc::now(), every)?)
+        })
+        .await
     }
 
     pub async fn reply(&self, conversation_id: i64, body: &str) -> Result<TimelineItem, IpcError> {
@@ -403,6 +442,12 @@ impl Desk {
         on_disk.save(&self.opts.config_path).map_err(internal)?;
         self.restart().await?;
         Ok(self.settings().await)
+    }
+
+    /// Renders a template the way a text-back would, with this business's name and link.
+    pub async fn preview(&self, text: &str) -> TemplatePreview {
+        let c = self.config().await;
+        self.template_preview(text, &c.business.name, &c.business.booking_link)
     }
 
     pub fn template_preview(

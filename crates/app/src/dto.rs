@@ -303,3 +303,52 @@ pub struct UiEvent {
     pub conversation_id: Option<i64>,
     pub summary: String,
 }
+
+impl UiEvent {
+    /// The UI's view of a domain event: which row or thread to refresh, and a line to show.
+    pub fn from_domain(e: &textback_engine::DomainEvent) -> Self {
+        use textback_engine::DomainEvent as E;
+        let (kind, summary) = match e {
+            E::CallMissed { caller, reason, .. } => (
+                UiEventKind::CallMissed,
+                format!("Missed call from {caller}: {reason}"),
+            ),
+            E::TextBackSent { to, .. } => (UiEventKind::TextBackSent, format!("Texted back {to}")),
+            E::TextBackSkipped { reason, .. } => (
+                UiEventKind::TextBackSkipped,
+                format!("No text-back: {reason}"),
+            ),
+            E::LateTextBackOffered { .. } => (
+                UiEventKind::TextBackSkipped,
+                "Missed while offline: text or call back?".to_owned(),
+            ),
+            E::SendFailed { reason, .. } => {
+                (UiEventKind::TextBackFailed, format!("Not sent: {reason}"))
+            }
+            E::MessageSent { .. } => (UiEventKind::MessageStatus, "Sent".to_owned()),
+            E::MessageReceived { from, .. } => {
+                (UiEventKind::MessageReceived, format!("Text from {from}"))
+            }
+            E::MessageStatus { status, .. } => (UiEventKind::MessageStatus, status.clone()),
+            E::OptedOut { phone, .. } => (
+                UiEventKind::ConversationChanged,
+                format!("{phone} opted out"),
+            ),
+            E::OptedIn { phone } => (
+                UiEventKind::ConversationChanged,
+                format!("{phone} opted back in"),
+            ),
+            E::ProviderAuthFailed { message } => (UiEventKind::ProviderAuthFailed, message.clone()),
+            E::AccountBlocked { message, .. } => (UiEventKind::ProviderAuthFailed, message.clone()),
+            E::WentOffline { reason, .. } => (UiEventKind::WentOffline, reason.clone()),
+            E::WentOnline { .. } => (UiEventKind::WentOnline, "Back online".to_owned()),
+            E::SendingResumed => (UiEventKind::WentOnline, "Sending resumed".to_owned()),
+            E::ConversationChanged { .. } => (UiEventKind::ConversationChanged, String::new()),
+        };
+        UiEvent {
+            kind,
+            conversation_id: e.conversation_id(),
+            summary,
+        }
+    }
+}

@@ -140,6 +140,12 @@ impl<P: Provider> Engine<P> {
         self.inner.health.subscribe()
     }
 
+    /// Waits until a full sync pass has completed since start (or since coming back online).
+    pub async fn wait_synced(&self) {
+        let mut rx = self.inner.messages_synced.subscribe();
+        let _ = rx.wait_for(|synced| *synced).await;
+    }
+
     pub fn store(&self) -> &Arc<Store> {
         &self.inner.store
     }

@@ -160,7 +160,11 @@ impl<P: Provider> Engine<P> {
         };
         // A call that started before Textback first watched this number is history: shown,
         // never texted.
-        let before = r.start_time.is_none_or(|t| t < watch_started_at);
+        // NOTE: provider times are whole seconds; a call in the same second as the watch start
+        // counts as new, not history.
+        let watch_second = watch_started_at
+            - chrono::Duration::nanoseconds(i64::from(watch_started_at.timestamp_subsec_nanos()));
+        let before = r.start_time.is_none_or(|t| t < watch_second);
         calls::upsert(
             tx,
             &calls::Upsert {
@@ -545,7 +549,7 @@ impl<P: Provider> Engine<P> {
             }
             return Ok(Some(events));
         }
-        let history = at < watch_started_at;
+        let history = at < watch_started_at - chrono::Duration::seconds(1);
         if outbound {
             // Staff texting from elsewhere (or another desk): the conversation is answered.
             conversations::touch(tx, conv, at, &m.body, conversations::Activity::Outbound)?;

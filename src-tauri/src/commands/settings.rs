@@ -1,0 +1,22 @@
+use textback_app::IpcError;
+use textback_app::dto::{Settings, TemplatePreview};
+
+use super::DeskState;
+
+#[tauri::command]
+pub async fn settings_get(desk: DeskState<'_>) -> Result<Settings, IpcError> {
+    Ok(desk.settings().await)
+}
+
+#[tauri::command]
+pub async fn settings_save(desk: DeskState<'_>, settings: Settings) -> Result<Settings, IpcError> {
+    desk.save_settings(settings).await
+}
+
+#[tauri::command]
+pub async fn template_preview(
+    desk: DeskState<'_>,
+    template: String,
+) -> Result<TemplatePreview, IpcError> {
+    Ok(desk.preview(&template).await)
+}
