@@ -262,7 +262,9 @@ impl Desk {
                 at: rfc3339(m.created_at),
                 direction: crate::dto::MessageDirection::Outbound,
                 body: m.body,
-                status: m.status,
+                // As it was when queued: the sender may already be sending it; the UI
+                // follows the delivery status through events.
+                status: "pending".to_owned(),
                 error: None,
                 media_urls: Vec::new(),
                 automatic: false,

@@ -25,6 +25,7 @@ pub mod sync;
 
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, broadcast, watch};
@@ -96,6 +97,10 @@ struct Inner<P> {
     messages_synced: watch::Sender<bool>,
     /// Consecutive failed syncs, for polling back-off.
     failures: Mutex<u32>,
+    /// Sending is paused because the account or number cannot send (not for bad credentials).
+    /// NOTE: a successful read proves the credentials, not that the number can send, so only a
+    /// new engine (a restart, or saving settings) lifts this pause.
+    account_blocked: AtomicBool,
 }
 
 impl<P: Provider> Engine<P> {
@@ -124,6 +129,7 @@ impl<P: Provider> Engine<P> {
                 health,
                 messages_synced,
                 failures: Mutex::new(0),
+                account_blocked: AtomicBool::new(false),
             }),
         }
     }
@@ -374,11 +380,12 @@ impl<P: Provider> Engine<P> {
                     .unwrap_or_else(|p| p.into_inner()) = 0;
                 let mut came_back = None;
                 let mut resumed = false;
+                let account_blocked = self.inner.account_blocked.load(Ordering::SeqCst);
                 self.set_health(|h| {
                     if !h.online {
                         came_back = h.offline_since;
                     }
-                    if h.sending_paused.take().is_some() {
+                    if !account_blocked && h.sending_paused.take().is_some() {
                         resumed = true;
                     }
                     h.online = true;
@@ -418,6 +425,7 @@ impl<P: Provider> Engine<P> {
                         }
                     }
                     ProviderError::AccountBlocked { code, .. } => {
+                        self.inner.account_blocked.store(true, Ordering::SeqCst);
                         let mut first = false;
                         let code = *code;
                         self.set_health(|h| {
@@ -430,6 +438,10 @@ impl<P: Provider> Engine<P> {
                         if first {
                             self.emit(DomainEvent::AccountBlocked { code, message });
                         }
+                    }
+                    // Throttling and unreadable answers mean the provider is reachable: not offline.
+                    ProviderError::RateLimited { .. } | ProviderError::Malformed { .. } => {
+                        self.set_health(|h| h.last_error = Some(message.clone()));
                     }
                     _ => {
                         let mut went_offline = false;

@@ -73,6 +73,16 @@ impl<P: Provider> Engine<P> {
             self.cancel(&entry, "the customer opted out")?;
             return Ok(SendStep::Sent);
         }
+        // A text-back that waited in the outbox past the freshness limit (the provider was
+        // unreachable, the desk asleep) is not sent with the instant template: like a call first
+        // seen that late, it becomes a late text-back offer for a person to choose.
+        if let (outbox::Kind::TextBack, Some(ended)) = (entry.kind, entry.check_since)
+            && now.signed_duration_since(ended)
+                > self.inner.config.policy().freshness_limit.as_chrono()
+        {
+            self.offer_late_instead(&entry)?;
+            return Ok(SendStep::Sent);
+        }
         if let (outbox::Kind::TextBack, Some(since)) = (entry.kind, entry.check_since) {
             match self.outbound_since(&from, &to, since, None).await {
                 Ok(Some(found)) => {
@@ -346,6 +356,29 @@ impl<P: Provider> Engine<P> {
         })?;
         if let Some(conversation_id) = entry.conversation_id {
             self.emit(DomainEvent::ConversationChanged { conversation_id });
+        }
+        Ok(())
+    }
+
+    fn offer_late_instead(&self, entry: &outbox::Entry) -> Result<(), EngineError> {
+        let late = textback_domain::Decision::SendLate;
+        let now = self.now();
+        self.inner.store.immediate(|tx| {
+            outbox::cancel(tx, entry.id, &late.describe(), now)?;
+            // The pending copy never went out: remove it from the thread.
+            messages::delete_unsent(tx, entry.id)?;
+            if let Some(call_id) = entry.call_id {
+                // NOTE: the action becomes "skip" (nothing was sent, so the dedupe window does not
+                // count it); the code "late" is what the inbox offers a late text-back on.
+                decisions::mark_superseded(tx, call_id, late.code(), &late.describe())?;
+            }
+            Ok(())
+        })?;
+        if let Some(call_id) = entry.call_id {
+            self.emit(DomainEvent::LateTextBackOffered {
+                call_id,
+                conversation_id: entry.conversation_id,
+            });
         }
         Ok(())
     }

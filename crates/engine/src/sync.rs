@@ -467,7 +467,11 @@ impl<P: Provider> Engine<P> {
         let started = self.now();
         let mut records = self.inner.provider.list_messages(number, since).await?;
         // Oldest first, so STOP then START ends opted in, and the snippet is the newest text.
-        records.sort_by_key(|m| (m.date_created.or(m.date_sent), m.sid.as_str().to_owned()));
+        // NOTE: provider times are whole seconds and sids are random, so texts within one second
+        // keep the provider's own order: it lists newest first, hence the reverse before a
+        // stable sort.
+        records.reverse();
+        records.sort_by_key(|m| m.date_created.or(m.date_sent));
         let now = self.now();
         let mut events = Vec::new();
         self.inner.store.immediate(|tx| {
@@ -521,6 +525,14 @@ impl<P: Provider> Engine<P> {
         } else {
             messages::Direction::Inbound
         };
+        // NOTE: read before the upsert: it writes the new status and returns the row as it is
+        // afterwards, so comparing with that row would never see a change.
+        let before = if outbound {
+            messages::by_provider_id(tx, provider, m.sid.as_str())?
+                .map(|r| (r.status, r.error_code))
+        } else {
+            None
+        };
         let (row, inserted) = messages::upsert_synced(
             tx,
             &messages::Synced {
@@ -539,7 +551,8 @@ impl<P: Provider> Engine<P> {
         )?;
         let mut events = Vec::new();
         if !inserted {
-            if outbound && row.status != m.status.as_wire() {
+            let now_is = (m.status.as_wire().to_owned(), m.error_code.map(i64::from));
+            if outbound && before.is_some_and(|b| b != now_is) {
                 events.push(DomainEvent::MessageStatus {
                     conversation_id: conv,
                     message_id: row.id,

@@ -86,6 +86,7 @@ pub(crate) async fn twilio(State(shared): State<Arc<Shared>>, req: Request) -> R
     if route == Route::MessagesCreate {
         shared.message_requests.fetch_add(1, Ordering::SeqCst);
     }
+    shared.count_request(route);
     if shared.lock().revoked {
         return wire::auth_error().into_response();
     }

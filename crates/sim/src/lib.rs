@@ -242,6 +242,12 @@ impl Sim {
         self.shared.message_requests.load(Ordering::SeqCst)
     }
 
+    /// Every request on `route` so far (faulted and rejected ones included), e.g.
+    /// `requests(Route::CallsList) > 0` once a client has started polling calls.
+    pub fn requests(&self, route: Route) -> usize {
+        self.shared.requests(route)
+    }
+
     /// All messages of the account, oldest first.
     pub fn messages(&self) -> Vec<MessageSnapshot> {
         self.shared

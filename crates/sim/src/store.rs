@@ -130,6 +130,9 @@ pub(crate) struct Shared {
     pub created: DateTime<Utc>,
     inner: Mutex<Inner>,
     pub message_requests: AtomicUsize,
+    /// Every request per route (faulted and rejected ones included), for tests that wait for
+    /// a client's first poll.
+    pub route_requests: Mutex<HashMap<Route, usize>>,
     /// Woken whenever a call becomes final.
     pub final_notify: Notify,
     /// Woken whenever a message is stored or changes status.
@@ -165,6 +168,7 @@ impl Shared {
             created,
             inner: Mutex::new(inner),
             message_requests: AtomicUsize::new(0),
+            route_requests: Mutex::new(HashMap::new()),
             final_notify: Notify::new(),
             message_notify: Notify::new(),
             accepting: Arc::new(AtomicBool::new(true)),
@@ -218,6 +222,22 @@ impl Shared {
     pub(crate) fn stop_scenarios(&self) {
         self.scenario_stop
             .send_modify(|generation| *generation += 1);
+    }
+
+    pub(crate) fn count_request(&self, route: Route) {
+        let mut counts = self
+            .route_requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *counts.entry(route).or_default() += 1;
+    }
+
+    pub(crate) fn requests(&self, route: Route) -> usize {
+        let counts = self
+            .route_requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        counts.get(&route).copied().unwrap_or(0)
     }
 
     pub(crate) fn take_fault(&self, route: Route) -> Option<Fault> {

@@ -63,15 +63,17 @@ pub fn for_call(conn: &Connection, call_id: i64) -> Result<Option<Decision>> {
         .optional()?)
 }
 
-/// When the caller's last text-back-triggering call on this business number ended (provider
-/// time), for the dedupe window.
+/// When the caller was last texted back on this business number, for the dedupe window: when
+/// the text went out, or (not sent yet) when its call ended.
 pub fn last_text_back_at(
     conn: &Connection,
     contact_id: i64,
     business_number: &str,
 ) -> Result<Option<DateTime<Utc>>> {
     let at: Option<i64> = conn.query_row(
-        "SELECT MAX(COALESCE(c.ended_at, c.started_at)) FROM decisions d JOIN calls c ON c.id = d.call_id
+        "SELECT MAX(CASE WHEN o.state = 'sent' THEN MAX(o.updated_at, COALESCE(c.ended_at, c.started_at, 0))
+                         ELSE COALESCE(c.ended_at, c.started_at) END)
+         FROM decisions d JOIN calls c ON c.id = d.call_id LEFT JOIN outbox o ON o.id = d.outbox_id
          WHERE c.contact_id = ?1 AND c.business_number = ?2 AND d.action = 'send'",
         params![contact_id, business_number],
         |r| r.get(0),

@@ -1,0 +1,11 @@
+//! The engine's integration tests: the real engine, over real HTTP, against the Twilio
+//! simulator on 127.0.0.1, on a real SQLite file in a temp dir. Tests drive the engine's
+//! steps (`sync_once`, `send_step`, `reconcile`) and move its clock; nothing sleeps.
+
+mod common;
+mod policy;
+mod properties;
+mod restart;
+mod send_errors;
+mod shapes;
+mod sync_faults;

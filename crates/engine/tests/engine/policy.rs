@@ -1,0 +1,375 @@
+//! The text-back policy over real HTTP: dedupe window, grace window, freshness, the
+//! pre-send check against the provider's log, after-hours template, one lead per caller.
+
+use std::time::Duration;
+
+use chrono::Duration as Span;
+use textback_domain::{HumanDuration, PhoneNumber};
+use textback_engine::{DomainEvent, SendStep};
+use textback_providers::Provider;
+use textback_sim::CallScript;
+use textback_store::{leads, outbox};
+
+use crate::common::{BUSINESS, CALLER, Harness, config, count, render};
+
+#[tokio::test]
+async fn a_caller_is_texted_at_most_once_per_dedupe_window() {
+    let h = Harness::start().await;
+    h.sync().await;
+    let first = h.missed_call(CALLER).await;
+    h.sync().await;
+    assert_eq!(
+        h.send_all().await,
+        vec![SendStep::Sent, SendStep::Empty],
+        "first text-back"
+    );
+
+    h.advance(Span::hours(1));
+    let second = h.missed_call(CALLER).await;
+    h.sync().await;
+    let d = h.decision(&second).expect("the second call is decided");
+    assert_eq!(
+        (d.action.as_str(), d.code.as_str()),
+        ("skip", "already_texted"),
+        "a second missed call within 24 h is not texted again: {d:?}"
+    );
+    assert_eq!(
+        h.send_all().await,
+        vec![SendStep::Empty],
+        "nothing new was queued"
+    );
+    assert_eq!(h.sim.sent_messages().len(), 1, "one text within the window");
+
+    h.advance(Span::hours(25));
+    let third = h.missed_call(CALLER).await;
+    h.sync().await;
+    let d = h.decision(&third).expect("the third call is decided");
+    assert_eq!(
+        d.action, "send",
+        "a missed call after the window is texted again: {d:?}"
+    );
+    assert_eq!(
+        h.send_all().await,
+        vec![SendStep::Sent, SendStep::Empty],
+        "second text-back"
+    );
+    let sent = h.sim.sent_messages();
+    assert_eq!(sent.len(), 2, "two windows, two texts: {sent:?}");
+    assert!(
+        sent[1].received_at - sent[0].received_at >= Span::hours(24),
+        "the provider saw the two texts at least 24 h apart: {sent:?}"
+    );
+    assert_ne!(first, third, "different calls");
+}
+
+#[tokio::test]
+async fn an_answered_call_back_within_the_grace_window_cancels_the_text_back() {
+    let mut config = config();
+    config.textback.grace_window = HumanDuration::from_secs(60);
+    let mut h = Harness::with_config(config).await;
+    h.sync().await;
+    let missed = h.missed_call(CALLER).await;
+    h.sync().await;
+    assert!(
+        h.decision(&missed).is_none(),
+        "the decision waits for the grace window to pass"
+    );
+    assert_eq!(
+        h.send_all().await,
+        vec![SendStep::Empty],
+        "nothing is queued during grace"
+    );
+
+    // Staff call the customer back a little later and talk.
+    h.advance(Span::seconds(20));
+    h.call(CallScript::outbound_api(
+        BUSINESS,
+        CALLER,
+        Some(Duration::ZERO),
+        Some(Duration::from_secs(90)),
+    ))
+    .await;
+    h.clock.advance(Span::seconds(61));
+    h.sync().await;
+    let d = h
+        .decision(&missed)
+        .expect("decided once the grace window passed");
+    assert_eq!(
+        (d.action.as_str(), d.code.as_str()),
+        ("skip", "answered_later"),
+        "the two already spoke: a 'sorry we missed you' would read as a bot: {d:?}"
+    );
+    assert_eq!(
+        h.send_all().await,
+        vec![SendStep::Empty],
+        "nothing was queued"
+    );
+    assert!(
+        h.sim.sent_messages().is_empty(),
+        "no text after an answered call-back"
+    );
+    let events = h.drain_events();
+    assert_eq!(
+        count(
+            &events,
+            |e| matches!(e, DomainEvent::TextBackSkipped { code, .. } if code == "answered_later")
+        ),
+        1,
+        "the skip is announced with its reason: {events:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_call_first_seen_after_the_freshness_limit_is_offered_as_a_late_text_back() {
+    let mut h = Harness::start().await;
+    h.sync().await;
+    let sid = h.missed_call(CALLER).await;
+    // The desk was offline: its next sync comes three hours after the call ended.
+    h.clock.set(h.sim.now() + Span::hours(3));
+    h.sync().await;
+    let d = h.decision(&sid).expect("the call is decided");
+    assert_eq!(
+        (d.action.as_str(), d.outbox_id),
+        ("late", None),
+        "a call missed longer ago than the freshness limit is not texted blindly: {d:?}"
+    );
+    assert_eq!(
+        h.send_all().await,
+        vec![SendStep::Empty],
+        "nothing was queued"
+    );
+    assert!(
+        h.sim.sent_messages().is_empty(),
+        "no instant text-back 3 h late"
+    );
+    let events = h.drain_events();
+    let call_id = h.stored_call(&sid).id;
+    assert_eq!(
+        count(
+            &events,
+            |e| matches!(e, DomainEvent::LateTextBackOffered { call_id: c, .. } if *c == call_id)
+        ),
+        1,
+        "the inbox is offered a late text-back: {events:?}"
+    );
+
+    // A person clicks "text them".
+    h.engine
+        .send_late_text_back(call_id, None)
+        .expect("a late text-back can be queued once");
+    assert!(
+        h.engine.send_late_text_back(call_id, None).is_err(),
+        "a second click does not queue a second late text"
+    );
+    assert_eq!(
+        h.send_all().await,
+        vec![SendStep::Sent, SendStep::Empty],
+        "one late text"
+    );
+    assert_eq!(
+        h.sent_bodies(),
+        vec![render(&h.config, &h.config.textback.late_template)],
+        "the late template is used, once"
+    );
+}
+
+#[tokio::test]
+async fn a_text_sent_by_someone_else_before_the_sender_runs_skips_the_text_back() {
+    let mut h = Harness::start().await;
+    h.sync().await;
+    let sid = h.missed_call(CALLER).await;
+    h.sync().await;
+    let entry = h.textback_entry(&sid);
+    assert_eq!(
+        entry.state,
+        outbox::State::Pending,
+        "the text-back is queued"
+    );
+
+    // A person texts the caller from the provider's console (or another desk) first.
+    let from = PhoneNumber::parse_e164(BUSINESS).expect("E.164");
+    let to = PhoneNumber::parse_e164(CALLER).expect("E.164");
+    h.client()
+        .send_message(&from, &to, "Hi, it's Sam: I'll call you in 5 minutes.")
+        .await
+        .expect("the sim accepts a direct send");
+
+    assert_eq!(
+        h.send_all().await,
+        vec![SendStep::Sent, SendStep::Empty],
+        "the entry is resolved by the pre-send check"
+    );
+    assert_eq!(
+        h.outbox_entry(entry.id).state,
+        outbox::State::Cancelled,
+        "the text-back is cancelled, not sent"
+    );
+    let d = h.decision(&sid).expect("decided");
+    assert_eq!(
+        (d.action.as_str(), d.code.as_str()),
+        ("skip", "already_messaged"),
+        "the decision says someone already texted the caller: {d:?}"
+    );
+    let sent = h.sim.sent_messages();
+    assert_eq!(
+        sent.len(),
+        1,
+        "only the person's own text reached the caller: {sent:?}"
+    );
+    let events = h.drain_events();
+    assert_eq!(
+        count(
+            &events,
+            |e| matches!(e, DomainEvent::TextBackSkipped { code, .. } if code == "already_messaged")
+        ),
+        1,
+        "the skip is announced: {events:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_after_hours_template_is_used_while_closed() {
+    let mut config = config();
+    for spec in config.business.hours.values_mut() {
+        *spec = "closed".into();
+    }
+    let h = Harness::with_config(config).await;
+    h.sync().await;
+    h.missed_call(CALLER).await;
+    h.sync().await;
+    assert_eq!(
+        h.send_all().await,
+        vec![SendStep::Sent, SendStep::Empty],
+        "one text-back"
+    );
+    assert_eq!(
+        h.sent_bodies(),
+        vec![render(&h.config, &h.config.textback.after_hours_template)],
+        "a call missed while the business is closed gets the after-hours text"
+    );
+}
+
+#[tokio::test]
+async fn repeat_calls_fold_into_one_open_lead() {
+    let h = Harness::start().await;
+    h.sync().await;
+    let first = h.missed_call(CALLER).await;
+    h.sync().await;
+    h.send_all().await;
+    h.advance(Span::minutes(10));
+    let second = h.missed_call(CALLER).await;
+    h.sync().await;
+    let conv = h
+        .stored_call(&first)
+        .conversation_id
+        .expect("a textable caller has a conversation");
+    assert_eq!(
+        h.stored_call(&second).conversation_id,
+        Some(conv),
+        "the same caller's calls share one conversation"
+    );
+    let lead = h
+        .store
+        .read(|c| leads::open_for(c, conv))
+        .expect("reading leads works")
+        .expect("a missed call opens a lead");
+    assert_eq!(
+        lead.first_call_id,
+        Some(h.stored_call(&first).id),
+        "the second call joins the lead the first opened: {lead:?}"
+    );
+    assert_eq!(
+        lead.state, "texted",
+        "the lead remembers it was texted: {lead:?}"
+    );
+    assert_eq!(h.sim.sent_messages().len(), 1, "one text for the two calls");
+}
+
+#[tokio::test]
+async fn a_text_back_still_queued_past_the_freshness_limit_becomes_a_late_offer() {
+    let mut h = Harness::start().await;
+    h.sync().await;
+    let sid = h.missed_call(CALLER).await;
+    h.sync().await;
+    let entry = h.textback_entry(&sid);
+    // The provider is unreachable for three hours after the decision: every attempt fails
+    // before reaching it, and the entry waits in the outbox.
+    h.sim.set_accepting(false);
+    assert_eq!(
+        h.send_step().await,
+        SendStep::RetryLater,
+        "no network: retry later"
+    );
+    h.sim.set_accepting(true);
+    h.advance(Span::hours(3));
+    h.sync().await;
+    h.drain_events();
+    assert_eq!(
+        h.send_all().await,
+        vec![SendStep::Sent, SendStep::Empty],
+        "the stale entry is resolved, not left pending"
+    );
+    assert!(
+        h.sim.sent_messages().is_empty(),
+        "\"sorry we missed your call, we'll call you back shortly\" is not sent 3 h late"
+    );
+    assert_eq!(
+        h.outbox_entry(entry.id).state,
+        outbox::State::Cancelled,
+        "the instant text-back is withdrawn"
+    );
+    let d = h.decision(&sid).expect("decided");
+    assert_eq!(
+        d.code, "late",
+        "the call is offered as a late text-back instead: {d:?}"
+    );
+    let events = h.drain_events();
+    let call_id = h.stored_call(&sid).id;
+    assert_eq!(
+        count(
+            &events,
+            |e| matches!(e, DomainEvent::LateTextBackOffered { call_id: c, .. } if *c == call_id)
+        ),
+        1,
+        "the inbox is offered a late text-back: {events:?}"
+    );
+    h.engine
+        .send_late_text_back(call_id, None)
+        .expect("the late text-back can be chosen");
+    assert_eq!(
+        h.send_all().await,
+        vec![SendStep::Sent, SendStep::Empty],
+        "one late text"
+    );
+    assert_eq!(
+        h.sent_bodies(),
+        vec![render(&h.config, &h.config.textback.late_template)],
+        "only the late template reached the caller"
+    );
+}
+
+#[tokio::test]
+async fn the_dedupe_window_counts_from_when_the_text_went_out() {
+    let h = Harness::start().await;
+    h.sync().await;
+    h.missed_call(CALLER).await;
+    h.sync().await;
+    // The provider was unreachable for 90 minutes: the text-back goes out late but fresh.
+    h.advance(Span::minutes(90));
+    assert_eq!(
+        h.send_all().await,
+        vec![SendStep::Sent, SendStep::Empty],
+        "first text-back"
+    );
+    // 23 h after that text (24.5 h after the first call) the caller calls again.
+    h.advance(Span::hours(23));
+    let second = h.missed_call(CALLER).await;
+    h.sync().await;
+    h.send_all().await;
+    let sent = h.sim.sent_messages();
+    assert!(
+        sent.len() == 1 || sent[1].received_at - sent[0].received_at >= Span::hours(24),
+        "the caller was texted less than 24 h ago: {:?} for call {second}",
+        h.decision(&second)
+    );
+}
