@@ -60,5 +60,10 @@ BENCH_CALLS="${BENCH_CALLS:-60}" BENCH_IDLE_SECS="${BENCH_IDLE_SECS:-5}" \
 }
 fi
 
+if [ -f crates/app/benches/inbox.rs ]; then
+  step "inbox bench (short form)"
+  BENCH_QUICK=1 cargo bench -p textback-app --bench inbox 2>/dev/null
+fi
+
 echo
 echo "all tests passed"
