@@ -8,6 +8,7 @@
 //!   No Tauri types, so it can move to a GUI-free crate unchanged.
 //! - `tray`: the tray icon with the unread count, Show and Quit.
 //! - `lifecycle`: the hooks the engine plugs into (`on_quit`).
+//! - `media_protocol`: the `textback-media` URI scheme serving MMS pictures to the webview.
 //!
 //! Adding an IPC command: write it in `src/commands/<domain>.rs` as a 3–10 line adapter, register
 //! it in `invoke_handler` below, and make sure its name is in `build.rs` `COMMANDS` and its
@@ -16,7 +17,9 @@
 pub mod alerts;
 mod bridge;
 mod commands;
+mod launch_at_login;
 mod lifecycle;
+mod media_protocol;
 mod tray;
 
 use textback_app::{Desk, DeskOptions};
@@ -39,14 +42,29 @@ pub fn run() {
             reveal_main_window(app);
         }))
         .plugin(tauri_plugin_updater::Builder::new().build())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
         .setup(|app| {
             tray::install(app.handle())?;
             let desk = tauri::async_runtime::block_on(Desk::start(desk_options()))
                 .map_err(|e| format!("Textback could not start: {}", e.message))?;
+            launch_at_login::apply(app.handle(), &desk);
             app.manage(desk.clone());
             bridge::start(app.handle().clone(), desk);
             Ok(())
         })
+        // MMS pictures for `<img src>` (see `media_protocol`); answered off the main thread.
+        .register_asynchronous_uri_scheme_protocol(
+            textback_app::media::SCHEME,
+            |ctx, request, responder| {
+                let (app, path) = (ctx.app_handle().clone(), request.uri().path().to_owned());
+                tauri::async_runtime::spawn(async move {
+                    responder.respond(media_protocol::answer(app, path).await);
+                });
+            },
+        )
         .invoke_handler(tauri::generate_handler![
             commands::app::app_status,
             commands::inbox::inbox_list,

@@ -227,6 +227,19 @@ impl Desk {
         blocking(move || crate::inbox::open(&store, id)).await
     }
 
+    /// An attachment's MIME type and bytes for the shell's `textback-media` protocol: from the
+    /// disk cache, else fetched through the provider now and cached. Only pictures
+    /// ([`crate::media::shown_inline`]) are served; anything else is `invalid_input`.
+    pub async fn media(&self, sid: &str) -> Result<(String, Vec<u8>), IpcError> {
+        let engine = self.rt.lock().await.engine.clone();
+        crate::media::load(engine.store().clone(), engine.provider().as_ref(), sid)
+            .await
+            .map_err(|e| match e {
+                crate::media::LoadError::Provider(p) => provider_error(p),
+                crate::media::LoadError::Ipc(e) => e,
+            })
+    }
+
     pub async fn total_unread(&self) -> Result<i64, IpcError> {
         let store = self.store().await;
         blocking(move || Ok(store.read(conversations::total_unread)?)).await
@@ -267,6 +280,7 @@ impl Desk {
                 status: "pending".to_owned(),
                 error: None,
                 media_urls: Vec::new(),
+                attachments: Vec::new(),
                 automatic: false,
             })
         })

@@ -140,7 +140,11 @@ pub enum TimelineItem {
         /// pending | queued | sent | delivered | failed | received | undelivered ...
         status: String,
         error: Option<String>,
+        /// Pictures, as URLs the desktop shell serves (`textback-media`, see `media::url`).
         media_urls: Vec<String>,
+        /// Attachments that are not shown as pictures, by MIME type (`application/pdf`; empty
+        /// when unknown): the UI shows a placeholder without a link.
+        attachments: Vec<String>,
         /// Sent by Textback itself (a text-back).
         automatic: bool,
     },

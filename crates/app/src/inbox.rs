@@ -2,8 +2,10 @@
 //! from a blocking task); every function takes the store and returns DTOs or an [`IpcError`].
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use std::collections::HashMap;
+
 use textback_store::{
-    Store, StoreError, calls, contacts, conversations, decisions, leads, messages, notes,
+    Store, StoreError, calls, contacts, conversations, decisions, leads, media, messages, notes,
 };
 
 use crate::dto::{
@@ -99,7 +101,7 @@ const THREAD_MESSAGES: u32 = 500;
 /// A conversation's timeline: calls (with outcome and the text-back decision), messages (with
 /// delivery status) and notes, oldest first. Opening it marks it read on this desk.
 pub fn open(store: &Store, id: i64) -> Result<Thread, IpcError> {
-    let (conv, calls, msgs, notes, decided, lead, contact) = store.immediate(|tx| {
+    let (conv, calls, msgs, attached, notes, decided, lead, contact) = store.immediate(|tx| {
         conversations::mark_read(tx, id, true)?;
         let conv = conversations::get(tx, id)?;
         let calls = calls::for_conversation(tx, id)?;
@@ -108,11 +110,27 @@ pub fn open(store: &Store, id: i64) -> Result<Thread, IpcError> {
             .map(|c| decisions::for_call(tx, c.id))
             .collect::<Result<Vec<_>, _>>()?;
         let msgs = messages::for_conversation(tx, id, THREAD_MESSAGES)?;
+        let with_media: Vec<i64> = msgs
+            .iter()
+            .filter(|m| m.num_media > 0)
+            .map(|m| m.id)
+            .collect();
+        let attached = media::for_messages(tx, &with_media)?;
         let notes = notes::for_conversation(tx, id)?;
         let lead = leads::latest_for(tx, id)?;
         let contact = contacts::get(tx, conv.contact_id)?;
-        Ok((conv, calls, msgs, notes, decided, lead, contact))
+        Ok((conv, calls, msgs, attached, notes, decided, lead, contact))
     })?;
+    // Per message: picture URLs the shell serves, and the types of everything else.
+    let mut attachments: HashMap<i64, (Vec<String>, Vec<String>)> = HashMap::new();
+    for a in attached {
+        let (pictures, others) = attachments.entry(a.message_id).or_default();
+        if crate::media::shown_inline(&a.content_type) {
+            pictures.push(crate::media::url(&a.provider_media_id));
+        } else {
+            others.push(a.content_type);
+        }
+    }
     let mut items: Vec<(DateTime<Utc>, TimelineItem)> = Vec::new();
     for (c, d) in calls.into_iter().zip(decided) {
         let at = c.started_at.or(c.ended_at).unwrap_or_default();
@@ -139,6 +157,7 @@ pub fn open(store: &Store, id: i64) -> Result<Thread, IpcError> {
             (None, Some(f)) => Some(f.clone()),
             _ => error,
         };
+        let (media_urls, attachments) = attachments.remove(&m.id).unwrap_or_default();
         items.push((
             m.created_at,
             TimelineItem::Message {
@@ -151,7 +170,8 @@ pub fn open(store: &Store, id: i64) -> Result<Thread, IpcError> {
                 body: m.body,
                 status: m.status,
                 error,
-                media_urls: Vec::new(),
+                media_urls,
+                attachments,
                 automatic: m.automatic,
             },
         ));

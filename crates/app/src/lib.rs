@@ -1,6 +1,7 @@
 //! What the desktop app does, without the GUI: the [`desk::Desk`] runtime (the engine in live
-//! or demo mode), inbox queries ([`inbox`]), settings, desktop-alert rules ([`alerts`]) and the
-//! IPC payload types ([`dto`], exported to TypeScript by ts-rs).
+//! or demo mode), inbox queries ([`inbox`]), settings, desktop-alert rules ([`alerts`]), MMS
+//! pictures for the shell's `textback-media` protocol ([`media`]) and the IPC payload types
+//! ([`dto`], exported to TypeScript by ts-rs).
 //!
 //! The Tauri shell is a thin adapter over this crate: each command calls one function here.
 //! To add a command: add the function here (test it here), its payload types in [`dto`], then
@@ -10,6 +11,7 @@ pub mod alerts;
 pub mod desk;
 pub mod dto;
 pub mod inbox;
+pub mod media;
 
 pub use desk::{Desk, DeskOptions, Vars, process_env};
 pub use dto::IpcError;

@@ -350,7 +350,30 @@ pub fn doctor(flag: Option<&Path>) -> ExitCode {
     let account = auth.account_sid().to_owned();
     let db = data_dir.join(format!("textback-{account}.db"));
     if db.exists() {
-        healthy &= check(Store::open(&db).is_ok(), "database", db.display());
+        match Store::open(&db) {
+            Ok(store) => {
+                check(true, "database", db.display());
+                // Evidence from the provider's log, as synced here: a fresh missed call that got
+                // no text-back means no responder is running for the number.
+                for n in &cfg.numbers {
+                    let seen = store.read(|c| {
+                        textback_store::calls::recent_missed_texted(
+                            c,
+                            n.number.as_str(),
+                            chrono::Utc::now(),
+                        )
+                    });
+                    if let Ok(Some(false)) = seen {
+                        healthy &= check(
+                            false,
+                            &format!("responder for {}", n.number),
+                            "the latest missed call got no text-back within 2 minutes: no responder seems to be running, so nothing is texted back",
+                        );
+                    }
+                }
+            }
+            Err(e) => healthy &= check(false, "database", e),
+        }
     }
     let client = match client(&cfg, auth) {
         Ok(c) => c,

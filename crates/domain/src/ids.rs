@@ -1,5 +1,5 @@
-//! Provider ids (Twilio's `CA…` call sids, `SM…` message sids) as checked newtypes, so a
-//! call id can never be passed where a message id belongs.
+//! Provider ids (Twilio's `CA…` call sids, `SM…` message sids, `ME…` media sids) as checked
+//! newtypes, so a call id can never be passed where a message id belongs.
 
 use std::fmt;
 use std::str::FromStr;
@@ -112,6 +112,12 @@ provider_id!(
     /// A provider's id for one message (Twilio: `SM`/`MM` + 32 hex digits).
     ProviderMessageId,
     "message id"
+);
+provider_id!(
+    /// A provider's id for one picture or file attached to a message (Twilio: `ME` + 32 hex
+    /// digits). Letters and digits only, so it is also safe as a file name.
+    ProviderMediaId,
+    "media id"
 );
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! - [`clock`]: where "now" comes from ([`Clock`], [`ManualClock`] for tests);
 //! - [`duration`]: human durations from the config ("15m", "1h30m");
 //! - [`phone`]: E.164 [`PhoneNumber`]s and what a raw caller id means ([`Caller`]);
-//! - [`ids`]: provider call and message ids;
+//! - [`ids`]: provider call, message and media ids;
 //! - [`call`]: call statuses and the answered/missed [`classify`] rule;
 //! - [`policy`]: whether to text back a missed call ([`decide`]);
 //! - [`hours`]: business hours, holidays and the next opening, DST-correct;
@@ -37,7 +37,7 @@ pub use call::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use duration::{DurationError, HumanDuration};
 pub use hours::{BusinessHours, HoursError, OpenInterval, WeeklyHours};
-pub use ids::{IdError, ProviderCallId, ProviderMessageId};
+pub use ids::{IdError, ProviderCallId, ProviderMediaId, ProviderMessageId};
 pub use keywords::{Keyword, classify_keyword};
 pub use phone::{Caller, PhoneError, PhoneNumber, Region, classify_caller};
 pub use policy::{Decision, PolicyRules, SkipReason, TextBackFacts, decide};

@@ -12,12 +12,13 @@
 //!    the call final to the instant the text-back's POST reached the sim.
 //! 2. **Throughput**: `BENCH_CALLS` calls that are already over when the engine starts (placed
 //!    after its first sync, so they are not history); the time until every text-back arrived.
-//! 3. **Daemon idle**: the real `textback daemon` (release build if present) polling a sim that
-//!    holds `BENCH_IDLE_HISTORY` calls of earlier today; RSS and CPU over `BENCH_IDLE_SECS`,
-//!    then SIGTERM and its exit code.
+//! 3. **Daemon idle**: the real `textback daemon` (release build if present) polling a sim in
+//!    this process, RSS and CPU over `BENCH_IDLE_SECS`, then SIGTERM and its exit code; once on
+//!    an empty account and once on an account holding `BENCH_IDLE_HISTORY` calls and texts of
+//!    earlier today (each poll re-reads the whole day: idle CPU grows with it).
 //!
 //! Knobs: `BENCH_CALLS` (default 500), `BENCH_RATE` (calls placed per second, default 5),
-//! `BENCH_IDLE_SECS` (default 20), `BENCH_IDLE_HISTORY` (default 50), `BENCH_TEXTBACK_BIN`
+//! `BENCH_IDLE_SECS` (default 20), `BENCH_IDLE_HISTORY` (default 100, 0 skips that run), `BENCH_TEXTBACK_BIN`
 //! (the daemon binary to measure instead of the one next to this bench).
 
 use std::collections::HashMap;
@@ -180,6 +181,8 @@ struct Latency {
     max: Duration,
     measured: usize,
     missing: usize,
+    /// What one poll costs once all of the run's calls and texts are on the account.
+    poll_cost: String,
 }
 
 /// Part 1: final → SMS latency at a 1 s poll, engine running as in production.
@@ -244,10 +247,10 @@ async fn latency(n: usize, rate: f64) -> Latency {
     }
     let per_pass = t.elapsed() / passes;
     let after = request_counts(&sim);
-    eprintln!(
-        "  diagnosis: one sync pass with {n} calls + {} texts today takes {:.1} ms; requests per pass: {}",
-        arrived.len(),
+    let poll_cost = format!(
+        "{:.1} ms per sync pass with {n} calls + {} texts on the account today ({})",
         per_pass.as_secs_f64() * 1000.0,
+        arrived.len(),
         describe_requests(before, after, f64::from(passes)),
     );
     sim.shutdown().await;
@@ -258,11 +261,12 @@ async fn latency(n: usize, rate: f64) -> Latency {
         max: latencies.last().copied().unwrap_or_default(),
         measured: latencies.len(),
         missing,
+        poll_cost,
     }
 }
 
 /// Part 2: how fast a backlog of ended missed calls is decided and texted.
-async fn throughput(n: usize) -> (f64, usize, Duration) {
+async fn throughput(n: usize) -> (f64, usize, Duration, String) {
     let sim = Sim::start(SimConfig::default())
         .await
         .expect("the sim binds");
@@ -289,12 +293,14 @@ async fn throughput(n: usize) -> (f64, usize, Duration) {
     running.shutdown().await;
     let after = request_counts(&sim);
     let sent = callers.iter().filter(|c| arrived.contains_key(*c)).count();
-    eprintln!(
-        "  diagnosis: requests per call: {}",
-        describe_requests(before, after, n as f64)
-    );
+    let per_call = describe_requests(before, after, n as f64);
     sim.shutdown().await;
-    (sent as f64 / elapsed.as_secs_f64().max(1e-9), sent, elapsed)
+    (
+        sent as f64 / elapsed.as_secs_f64().max(1e-9),
+        sent,
+        elapsed,
+        per_call,
+    )
 }
 
 /// The `textback` binary next to this bench: target/{release,debug}/textback.
@@ -362,11 +368,12 @@ async fn daemon_idle(idle_secs: u64, history: usize) -> Result<Idle, String> {
     let sim = Sim::start(SimConfig::default())
         .await
         .expect("the sim binds");
-    // Earlier today's calls (history to the daemon: listed every poll, never texted).
-    let history_callers = callers(history);
-    for c in &history_callers {
-        let sid = sim.place_call(missed_call(c, Duration::ZERO));
+    // Earlier today's calls and texts: history to the daemon (listed and re-read on every
+    // poll, never texted).
+    for c in callers(history) {
+        let sid = sim.place_call(missed_call(&c, Duration::ZERO));
         let _ = tokio::time::timeout(Duration::from_secs(5), sim.wait_final(&sid)).await;
+        sim.inbound_sms(&c, BUSINESS, "Hi, can someone call me back?");
     }
     let dir = tempfile::tempdir().expect("a temp dir");
     let config_path = dir.path().join("textback.toml");
@@ -484,20 +491,53 @@ fn s(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
 
+fn print_idle(label: &str, idle: &Result<Idle, String>) {
+    match idle {
+        Ok(i) => {
+            let ok = i.rss_max_mb <= 30.0 && i.cpu_pct <= 1.0;
+            println!(
+                "{label:<20}RSS {:.1} MB (max {:.1}, peak {:.1})   CPU {:.2} % of a core over {:.0} s   (targets ≤ 30 MB, ≤ 1 %){}",
+                i.rss_mb,
+                i.rss_max_mb,
+                i.hwm_mb,
+                i.cpu_pct,
+                i.secs,
+                if ok { "  ok" } else { "  MISSED" },
+            );
+            println!("{:<20}requests/s: {}", "", i.requests);
+            println!(
+                "{:<20}shutdown: {}{}",
+                "",
+                i.exit,
+                if i.exit_ok { "  ok" } else { "  FAILED" }
+            );
+        }
+        Err(e) => println!("{label:<20}not measured: {e}"),
+    }
+}
+
 #[tokio::main]
 async fn main() {
-    // `cargo bench` passes `--bench`; a filter argument is not supported: everything runs.
+    // `cargo bench` passes `--bench`; filters are not supported: everything runs.
     let n: usize = env_num("BENCH_CALLS", 500);
     let rate: f64 = env_num("BENCH_RATE", 5.0);
     let idle_secs: u64 = env_num("BENCH_IDLE_SECS", 20);
-    let history: usize = env_num("BENCH_IDLE_HISTORY", 50);
+    let history: usize = env_num("BENCH_IDLE_HISTORY", 100);
 
     eprintln!("part 1/3: latency, {n} missed calls at ~{rate}/s, poll 1 s");
     let lat = latency(n, rate).await;
     eprintln!("part 2/3: throughput, {n} ended missed calls");
-    let (tput, sent, elapsed) = throughput(n).await;
-    eprintln!("part 3/3: daemon idle for {idle_secs} s after a 5 s warm-up");
-    let idle = daemon_idle(idle_secs, history).await;
+    let (tput, sent, elapsed, per_call) = throughput(n).await;
+    eprintln!("part 3/3: daemon idle for {idle_secs} s after a 5 s warm-up, empty account");
+    let idle_empty = daemon_idle(idle_secs, 0).await;
+    let idle_busy = if history > 0 {
+        eprintln!(
+            "part 3/3: daemon idle for {idle_secs} s after a 5 s warm-up, {history} calls + texts today"
+        );
+        Some(daemon_idle(idle_secs, history).await)
+    } else {
+        None
+    };
 
     println!();
     println!("textback engine bench (N={n} missed calls, poll 1s)");
@@ -517,33 +557,17 @@ async fn main() {
             format!("   ({} calls measured)", lat.measured)
         },
     );
+    println!("{:<20}poll cost: {}", "", lat.poll_cost);
     println!(
         "throughput          {tput:.0} missed calls/s decided+sent   ({sent}/{n} texted in {})",
         s(elapsed)
     );
-    match idle {
-        Ok(i) => {
-            let ok = i.rss_max_mb <= 30.0 && i.cpu_pct <= 1.0;
-            println!(
-                "daemon idle         RSS {:.1} MB (max {:.1}, peak {:.1})   CPU {:.2} % of a core over {:.0} s   (targets ≤ 30 MB, ≤ 1 %){}",
-                i.rss_mb,
-                i.rss_max_mb,
-                i.hwm_mb,
-                i.cpu_pct,
-                i.secs,
-                if ok { "  ok" } else { "  MISSED" },
-            );
-            println!(
-                "daemon requests/s   {}   ({history} calls on the account today)",
-                i.requests
-            );
-            println!(
-                "daemon shutdown     {}{}",
-                i.exit,
-                if i.exit_ok { "  ok" } else { "  FAILED" }
-            );
-            println!("daemon binary       {}", i.binary.display());
-        }
-        Err(e) => println!("daemon idle         not measured: {e}"),
+    println!("{:<20}requests per call: {per_call}", "");
+    print_idle("daemon idle", &idle_empty);
+    if let Some(busy) = &idle_busy {
+        print_idle(&format!("  +{history} calls/texts"), busy);
+    }
+    if let Ok(i) = &idle_empty {
+        println!("daemon binary       {}", i.binary.display());
     }
 }

@@ -156,6 +156,11 @@ impl<P: Provider> Engine<P> {
         &self.inner.store
     }
 
+    /// The provider this engine talks to (the app fetches attachments through it on demand).
+    pub fn provider(&self) -> &Arc<P> {
+        &self.inner.provider
+    }
+
     pub fn config(&self) -> &Arc<Config> {
         &self.inner.config
     }

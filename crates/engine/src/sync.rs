@@ -1,16 +1,23 @@
 //! Sync: mirror the provider's calls and messages for each business number, classify calls that
-//! have ended, and decide text-backs.
+//! have ended, decide text-backs, and list the attachments of new picture messages.
+//!
+//! Attachments are only *listed* here (one small JSON request per MMS, a bounded batch per
+//! pass); their bytes are fetched on first view by the desktop app and cached on disk. A pass
+//! therefore never waits on a large download, the always-on daemon (which shows nothing)
+//! downloads nothing, and a listing that fails is retried on the next pass: the message itself
+//! is already stored.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use textback_domain::ProviderMessageId;
 use textback_domain::{
     CallDirection, CallOutcome, CallStatus, Caller, Keyword, Leg, PhoneNumber, RenderContext,
     TextBackFacts, classify, classify_caller, classify_keyword, decide,
 };
-use textback_providers::{CallRecord, MessageRecord, Provider};
+use textback_providers::{CallRecord, MessageRecord, Provider, ProviderError};
 use textback_store::{
-    Connection, audit, call_legs, calls, contacts, conversations, decisions, leads, messages,
-    outbox,
+    Connection, audit, call_legs, calls, contacts, conversations, decisions, leads, media,
+    messages, outbox,
     sync_cursors::{self, Resource},
 };
 
@@ -23,10 +30,17 @@ pub struct SyncReport {
     pub calls_classified: usize,
     pub decisions: usize,
     pub messages_new: usize,
+    /// Picture messages whose attachments were listed this pass.
+    pub media_listed: usize,
 }
 
+/// Picture messages whose attachments are listed per pass, newest first; the rest wait for the
+/// next pass so a backlog (a first start importing history) cannot stretch one pass.
+const MEDIA_LISTINGS_PER_PASS: u32 = 20;
+
 impl<P: Provider> Engine<P> {
-    /// One pass over every business number: calls, then decisions, then messages. A provider
+    /// One pass over every business number: calls, then decisions, then messages; then the
+    /// attachments of new picture messages ([`Engine::sync_media`]). A provider
     /// failure for one number does not stop the others; the first error is returned after all
     /// numbers were tried.
     pub async fn sync_once(&self) -> Result<SyncReport, EngineError> {
@@ -55,11 +69,76 @@ impl<P: Provider> Engine<P> {
         if all_ok {
             self.note_provider_result(Ok(()));
             self.inner.messages_synced.send_replace(true);
+            // NOTE: only once every number's messages are stored (while offline it would only
+            // fail again), and never failing the pass: a failed listing is retried next pass.
+            match self.sync_media().await {
+                Ok(n) => report.media_listed += n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "listing picture messages' attachments failed; will retry");
+                }
+            }
         }
         match first_err {
             Some(e) => Err(e),
             None => Ok(report),
         }
+    }
+
+    /// Lists the attachments of inbound picture messages not listed yet and records them.
+    /// Returns how many messages were listed. A message the provider no longer knows (or
+    /// whose listing can never succeed) is marked listed with nothing, so it is not asked
+    /// about forever; an unreadable answer skips that message until the next pass; any other
+    /// failure (offline, throttled) stops this pass's listing and leaves the rest for the next.
+    pub async fn sync_media(&self) -> Result<usize, EngineError> {
+        let pending = self
+            .inner
+            .store
+            .read(|c| media::unlisted(c, MEDIA_LISTINGS_PER_PASS))?;
+        let mut listed = 0;
+        for (message_id, sid) in pending {
+            let Ok(message) = ProviderMessageId::parse(&sid) else {
+                // Stored from a parsed record, so never expected; do not retry it forever.
+                self.inner
+                    .store
+                    .immediate(|tx| media::record_listed(tx, message_id, &[], self.now()))?;
+                continue;
+            };
+            let items = match self.inner.provider.list_media(&message).await {
+                Ok(items) => items,
+                Err(
+                    e @ (ProviderError::Permanent { .. } | ProviderError::MediaTooLarge { .. }),
+                ) => {
+                    tracing::warn!(message = %sid, error = %e, "a picture message's attachments cannot be listed; showing it without them");
+                    Vec::new()
+                }
+                Err(e @ ProviderError::Malformed { .. }) => {
+                    // This message's answer is broken; the others may be fine. Try it again
+                    // next pass without holding them up.
+                    tracing::warn!(message = %sid, error = %e, "unreadable media list; will retry");
+                    continue;
+                }
+                // Offline, throttled, credentials: the rest would fail the same way.
+                Err(e) => return Err(e.into()),
+            };
+            let rows: Vec<media::Listed<'_>> = items
+                .iter()
+                .map(|m| media::Listed {
+                    provider_media_id: &m.sid,
+                    content_type: &m.content_type,
+                    uri: &m.uri,
+                })
+                .collect();
+            let now = self.now();
+            let conversation_id = self.inner.store.immediate(|tx| {
+                media::record_listed(tx, message_id, &rows, now)?;
+                Ok(messages::get(tx, message_id)?.conversation_id)
+            })?;
+            listed += 1;
+            if !rows.is_empty() {
+                self.emit(DomainEvent::ConversationChanged { conversation_id });
+            }
+        }
+        Ok(listed)
     }
 
     async fn sync_number(

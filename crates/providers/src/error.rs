@@ -46,6 +46,11 @@ pub enum ProviderError {
     #[error("could not understand the provider's answer: {message}")]
     Malformed { message: String },
 
+    /// An attachment is larger than this client downloads (`limit_bytes`). Repeating will
+    /// not shrink it: show it as an attachment that cannot be displayed.
+    #[error("the attachment is larger than {limit_bytes} bytes; not downloading it")]
+    MediaTooLarge { limit_bytes: usize },
+
     /// The adapter is configured wrongly (base URL, account SID): fix the settings.
     #[error("provider configuration: {message}")]
     Config { message: String },
@@ -115,6 +120,7 @@ mod tests {
             ProviderError::Config {
                 message: "x".into(),
             },
+            ProviderError::MediaTooLarge { limit_bytes: 5 },
         ];
         for e in &unsafe_ {
             assert!(!e.is_retry_safe(), "{e:?} must not be retried blindly");

@@ -1,5 +1,6 @@
 //! The phone provider boundary: the [`Provider`] trait the engine talks to, the records it
-//! returns ([`CallRecord`], [`MessageRecord`], [`OwnedNumber`], [`AccountInfo`]), one error
+//! returns ([`CallRecord`], [`MessageRecord`], [`MediaRecord`], [`OwnedNumber`],
+//! [`AccountInfo`]), one error
 //! type sorted by what the caller does next ([`ProviderError`]), and one module per
 //! provider. [`twilio`] speaks Twilio's REST API 2010-04-01 over HTTPS (or plain HTTP to a
 //! loopback simulator).
@@ -35,7 +36,8 @@ use textback_domain::{PhoneNumber, ProviderCallId, ProviderMessageId};
 
 pub use error::{OPT_OUT_CODE, ProviderError};
 pub use records::{
-    AccountInfo, CallRecord, MessageDirection, MessageRecord, MessageStatus, OwnedNumber,
+    AccountInfo, CallRecord, MediaContent, MediaRecord, MessageDirection, MessageRecord,
+    MessageStatus, OwnedNumber,
 };
 pub use secret::Secret;
 
@@ -113,4 +115,19 @@ pub trait Provider: Send + Sync + 'static {
         &self,
         sid: &ProviderMessageId,
     ) -> impl Future<Output = Result<MessageRecord, ProviderError>> + Send;
+
+    /// The pictures and files attached to one message (an MMS), all pages, deduplicated by
+    /// sid. Items that do not belong to `message` are dropped.
+    fn list_media(
+        &self,
+        message: &ProviderMessageId,
+    ) -> impl Future<Output = Result<Vec<MediaRecord>, ProviderError>> + Send;
+
+    /// Downloads one attachment, at most the client's media cap
+    /// ([`ProviderError::MediaTooLarge`] beyond it). Credentials go only to the provider's own
+    /// API origin, never along a redirect.
+    fn fetch_media(
+        &self,
+        media: &MediaRecord,
+    ) -> impl Future<Output = Result<MediaContent, ProviderError>> + Send;
 }

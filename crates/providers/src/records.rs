@@ -1,5 +1,7 @@
 use chrono::{DateTime, Utc};
-use textback_domain::{CallDirection, CallStatus, ProviderCallId, ProviderMessageId};
+use textback_domain::{
+    CallDirection, CallStatus, ProviderCallId, ProviderMediaId, ProviderMessageId,
+};
 
 /// One call leg as the provider reports it. `from`/`to` are the provider's raw strings
 /// (they may be "anonymous", a short code, or empty): the engine classifies them.
@@ -40,6 +42,36 @@ pub struct MessageRecord {
     pub date_created: Option<DateTime<Utc>>,
     pub date_sent: Option<DateTime<Utc>>,
     pub date_updated: Option<DateTime<Utc>>,
+}
+
+/// One picture or file attached to a message (an MMS), as the provider lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaRecord {
+    pub sid: ProviderMediaId,
+    /// The MIME type the provider states (`image/jpeg`); empty when it did not say.
+    pub content_type: String,
+    /// The media resource, relative to the provider's API origin, as listed (Twilio:
+    /// `/2010-04-01/Accounts/AC…/Messages/MM…/Media/ME….json`). Checked again before every
+    /// fetch, since it may come back from the store.
+    pub uri: String,
+}
+
+/// The bytes of one attachment and their MIME type.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MediaContent {
+    /// Lower case, without parameters (`image/png`).
+    pub content_type: String,
+    /// Customer content: never log it.
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for MediaContent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MediaContent")
+            .field("content_type", &self.content_type)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
 }
 
 /// Which way a message went. Unknown wire values are kept, never rejected.

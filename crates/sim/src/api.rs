@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::fault::{Fault, Route};
-use crate::store::{CallRec, MessageRec, Shared};
+use crate::store::{CallRec, MediaRec, MessageRec, Shared};
 use crate::wire::{self, TwilioError};
 
 /// Largest request body read; Twilio's own limit is far lower than any legitimate form here.
@@ -28,6 +28,12 @@ enum Endpoint {
     Recordings(String),
     Messages,
     Message(String),
+    /// `Messages/{Sid}/Media.json`
+    MediaList(String),
+    /// `Messages/{Sid}/Media/{MediaSid}.json`
+    Media(String, String),
+    /// `Messages/{Sid}/Media/{MediaSid}`: the content itself.
+    MediaContent(String, String),
     Numbers,
 }
 
@@ -50,6 +56,17 @@ impl Endpoint {
             }
             [ac, "Messages.json"] => (ac.to_string(), Endpoint::Messages),
             [ac, "Messages", sid] => (ac.to_string(), Endpoint::Message(json_sid(sid)?)),
+            [ac, "Messages", sid, "Media.json"] => {
+                (ac.to_string(), Endpoint::MediaList(sid.to_string()))
+            }
+            [ac, "Messages", sid, "Media", me] => match json_sid(me) {
+                Some(me) => (ac.to_string(), Endpoint::Media(sid.to_string(), me)),
+                None if !me.is_empty() => (
+                    ac.to_string(),
+                    Endpoint::MediaContent(sid.to_string(), me.to_string()),
+                ),
+                None => return None,
+            },
             [ac, "IncomingPhoneNumbers.json"] => (ac.to_string(), Endpoint::Numbers),
             _ => return None,
         };
@@ -66,6 +83,8 @@ impl Endpoint {
             Endpoint::Messages if get => Some(Route::MessagesList),
             Endpoint::Messages if method == Method::POST => Some(Route::MessagesCreate),
             Endpoint::Message(_) if get => Some(Route::MessagesRead),
+            Endpoint::MediaList(_) | Endpoint::Media(..) if get => Some(Route::MediaList),
+            Endpoint::MediaContent(..) if get => Some(Route::MediaContent),
             Endpoint::Numbers if get => Some(Route::NumbersList),
             _ => None,
         }
@@ -135,6 +154,12 @@ pub(crate) async fn twilio(State(shared): State<Arc<Shared>>, req: Request) -> R
         return TwilioError::not_found(&path).into_response();
     }
 
+    if let Endpoint::MediaContent(message_sid, sid) = &endpoint {
+        return match find_media(&shared, message_sid, sid) {
+            Some(m) => wire::media_response(&m),
+            None => TwilioError::not_found(&path).into_response(),
+        };
+    }
     let answer = match endpoint {
         Endpoint::Messages if route == Route::MessagesCreate => {
             create_message(&shared, &parts.headers, body)
@@ -156,6 +181,15 @@ pub(crate) async fn twilio(State(shared): State<Arc<Shared>>, req: Request) -> R
         }
         _ => wire::json_response(status, &body),
     }
+}
+
+fn find_media(shared: &Shared, message_sid: &str, sid: &str) -> Option<MediaRec> {
+    shared
+        .lock()
+        .media
+        .iter()
+        .find(|m| m.sid == sid && m.message_sid == message_sid)
+        .cloned()
 }
 
 fn server_error(status: u16) -> TwilioError {
@@ -280,6 +314,25 @@ fn read(
                 .map(|m| wire::message_json(account, m))
                 .ok_or_else(|| TwilioError::not_found(path))
         }
+        Endpoint::MediaList(message_sid) => {
+            let q = ListQuery::parse(query)?;
+            let inner = shared.lock();
+            if !inner.messages.iter().any(|m| &m.sid == message_sid) {
+                return Err(TwilioError::not_found(path));
+            }
+            let items = inner
+                .media
+                .iter()
+                .filter(|m| &m.message_sid == message_sid)
+                .map(|m| (m.sid.clone(), wire::media_json(account, m)))
+                .collect();
+            Ok(q.page(items, path, "media_list"))
+        }
+        Endpoint::Media(message_sid, sid) => find_media(shared, message_sid, sid)
+            .map(|m| wire::media_json(account, &m))
+            .ok_or_else(|| TwilioError::not_found(path)),
+        // Answered in `twilio` (bytes, not JSON).
+        Endpoint::MediaContent(..) => Err(TwilioError::not_found(path)),
     }
 }
 

@@ -21,6 +21,10 @@ pub enum Route {
     MessagesCreate,
     /// GET Messages/{Sid}.json
     MessagesRead,
+    /// GET Messages/{Sid}/Media.json
+    MediaList,
+    /// GET Messages/{Sid}/Media/{MediaSid} (the content, without `.json`)
+    MediaContent,
     /// GET IncomingPhoneNumbers.json
     NumbersList,
     /// GET Accounts/{AC}.json

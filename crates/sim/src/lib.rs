@@ -6,7 +6,9 @@
 //! `{AC}.json`, `IncomingPhoneNumbers.json`, `Calls.json` (filters `To`, `From`,
 //! `ParentCallSid`, `Status`, `StartTime`/`StartTime>=`/`StartTime<=`, `EndTime…`),
 //! `Calls/{Sid}.json`, `Calls/{Sid}/Recordings.json`, `Messages.json` (GET with `To`, `From`,
-//! `DateSent…`; POST form-encoded), `Messages/{Sid}.json`. Resources carry every field
+//! `DateSent…`; POST form-encoded), `Messages/{Sid}.json`, `Messages/{Sid}/Media.json`,
+//! `Messages/{Sid}/Media/{MediaSid}.json` and the media content at the same path without
+//! `.json` (served directly, with auth; real Twilio redirects to storage). Resources carry every field
 //! Twilio's OpenAPI spec lists (nullable ones as `null`, dates in RFC 2822, `duration` and
 //! `num_segments` as strings); lists are newest first, paged with relative
 //! `next_page_uri`s carrying a `PageToken`; errors are Twilio's
@@ -230,6 +232,19 @@ impl Sim {
     /// A text from a customer (`from`) to a business number (`to`); returns its sid.
     pub fn inbound_sms(&self, from: &str, to: &str, body: &str) -> String {
         self.shared.inbound_sms(from, to, body)
+    }
+
+    /// A picture message from a customer: `media` is `(content type, bytes)` per attachment,
+    /// served by `Messages/{Sid}/Media.json` and the media content URLs. Returns the `MM…`
+    /// sid (an ordinary `SM…` text when `media` is empty).
+    pub fn inbound_mms(
+        &self,
+        from: &str,
+        to: &str,
+        body: &str,
+        media: Vec<(String, Vec<u8>)>,
+    ) -> String {
+        self.shared.inbound_mms(from, to, body, media)
     }
 
     /// Every message created by POST Messages.json, in arrival order.

@@ -79,6 +79,17 @@ pub(crate) struct MessageRec {
     pub updated: DateTime<Utc>,
     pub date_sent: Option<DateTime<Utc>>,
     pub num_segments: usize,
+    pub num_media: usize,
+}
+
+/// One attachment of an MMS: the Media resource and its content.
+#[derive(Debug, Clone)]
+pub(crate) struct MediaRec {
+    pub sid: String,
+    pub message_sid: String,
+    pub content_type: String,
+    pub bytes: Arc<Vec<u8>>,
+    pub created: DateTime<Utc>,
 }
 
 /// A call waiting for its ring timer or `end_call`.
@@ -103,6 +114,8 @@ pub(crate) struct Inner {
     pending: HashMap<String, PendingCall>,
     pub recordings: Vec<RecordingRec>,
     pub messages: Vec<MessageRec>,
+    /// Attachments of inbound MMS, oldest first.
+    pub media: Vec<MediaRec>,
     pub sent: Vec<SentMessage>,
     pub landlines: HashSet<String>,
     pub undeliverable: HashMap<String, u32>,
@@ -454,6 +467,7 @@ impl Shared {
             // right after an outcome-unknown send finds the message.
             date_sent: Some(now),
             num_segments: num_segments(body),
+            num_media: 0,
         };
         inner.messages.push(rec.clone());
         rec
@@ -546,10 +560,41 @@ impl Shared {
     /// default keyword handling: STOP-words opt the pair out, START-words opt back in,
     /// HELP/INFO get the canned help text; each canned answer is stored as outbound-reply.
     pub(crate) fn inbound_sms(self: &Arc<Self>, from: &str, to: &str, body: &str) -> String {
+        self.inbound_mms(from, to, body, Vec::new())
+    }
+
+    /// An inbound text with attachments `(content type, bytes)`: an `MM…` message with
+    /// `num_media` set and one Media resource per attachment. Without attachments it is an
+    /// ordinary SMS (`SM…`).
+    pub(crate) fn inbound_mms(
+        self: &Arc<Self>,
+        from: &str,
+        to: &str,
+        body: &str,
+        media: Vec<(String, Vec<u8>)>,
+    ) -> String {
         let keyword = body.trim().to_ascii_uppercase();
         let (sid, canned) = {
             let mut inner = self.lock();
-            let rec = Self::push_message(&mut inner, from, to, body, "inbound", "received");
+            let mut rec = Self::push_message(&mut inner, from, to, body, "inbound", "received");
+            if !media.is_empty() {
+                let sid = new_sid("MM");
+                let created = rec.created;
+                if let Some(m) = inner.messages.last_mut() {
+                    m.sid.clone_from(&sid);
+                    m.num_media = media.len();
+                }
+                for (content_type, bytes) in media {
+                    inner.media.push(MediaRec {
+                        sid: new_sid("ME"),
+                        message_sid: sid.clone(),
+                        content_type,
+                        bytes: Arc::new(bytes),
+                        created,
+                    });
+                }
+                rec.sid = sid;
+            }
             let pair = (from.to_owned(), to.to_owned());
             let canned = match keyword.as_str() {
                 "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" | "REVOKE"

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::store::{CallRec, MessageRec, NumberRec, RecordingRec};
+use crate::store::{CallRec, MediaRec, MessageRec, NumberRec, RecordingRec};
 
 pub(crate) const API_VERSION: &str = "2010-04-01";
 
@@ -89,7 +89,7 @@ pub(crate) fn message_json(account: &str, m: &MessageRec) -> Value {
         "error_message": m.error_message,
         "uri": format!("{base}.json"),
         "account_sid": account,
-        "num_media": "0",
+        "num_media": m.num_media.to_string(),
         "status": m.status,
         "messaging_service_sid": Value::Null,
         "sid": m.sid,
@@ -102,6 +102,18 @@ pub(crate) fn message_json(account: &str, m: &MessageRec) -> Value {
             "media": format!("{base}/Media.json"),
             "feedback": format!("{base}/Feedback.json"),
         },
+    })
+}
+
+pub(crate) fn media_json(account: &str, m: &MediaRec) -> Value {
+    json!({
+        "account_sid": account,
+        "content_type": m.content_type,
+        "date_created": rfc2822(m.created),
+        "date_updated": rfc2822(m.created),
+        "parent_sid": m.message_sid,
+        "sid": m.sid,
+        "uri": format!("{}/Messages/{}/Media/{}.json", account_base(account), m.message_sid, m.sid),
     })
 }
 
@@ -276,6 +288,17 @@ pub(crate) fn bytes_response(
     let mut resp = (status, body).into_response();
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+/// An attachment's bytes with the type it was stored with (`application/octet-stream` when
+/// that is not a valid header value).
+pub(crate) fn media_response(m: &MediaRec) -> Response {
+    let mut resp = (StatusCode::OK, m.bytes.as_ref().clone()).into_response();
+    let content_type = HeaderValue::from_str(&m.content_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
     resp
 }
 

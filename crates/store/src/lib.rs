@@ -13,6 +13,9 @@
 //! To add a table: append a migration to [`migrations::MIGRATIONS`] (migrations only add; a
 //! column is never repurposed), then add a module with its row type and queries.
 //!
+//! Attachments (MMS pictures) are the one thing kept outside SQLite: their rows are in
+//! [`media`], their bytes are files in [`media::MediaDir`] beside the database.
+//!
 //! Timestamps are stored as UTC milliseconds since the epoch (`INTEGER`), so they sort and
 //! index cheaply; phone numbers as E.164 text.
 
@@ -24,6 +27,7 @@ pub mod conversations;
 pub mod decisions;
 pub mod jobs;
 pub mod leads;
+pub mod media;
 pub mod messages;
 pub mod migrations;
 pub mod notes;
@@ -68,6 +72,12 @@ pub enum StoreError {
     Invalid(String),
     #[error("not found: {0}")]
     NotFound(String),
+    /// A file beside the database (an attachment) could not be read or written.
+    #[error("could not use the file {path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
 }

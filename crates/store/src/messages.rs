@@ -224,6 +224,16 @@ pub fn by_provider_id(conn: &Connection, provider: &str, sid: &str) -> Result<Op
         .optional()?)
 }
 
+pub fn get(conn: &Connection, id: i64) -> Result<Message> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| crate::StoreError::NotFound(format!("message {id}")))
+}
+
 pub fn by_outbox_id(conn: &Connection, outbox_id: i64) -> Result<Option<Message>> {
     Ok(conn
         .query_row(

@@ -209,8 +209,30 @@ CREATE INDEX conversations_unread ON conversations (unread) WHERE unread > 0;
 CREATE INDEX conversations_by_contact ON conversations (contact_id);
 "#;
 
+/// Version 4: MMS attachments. Only what is known about each is stored here; the bytes live on
+/// disk beside the database (`media/<sid>`, see `media::MediaDir`), fetched on first view.
+const V4: &str = r#"
+CREATE TABLE media (
+    id                INTEGER PRIMARY KEY,
+    message_id        INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    provider_media_id TEXT NOT NULL UNIQUE,
+    content_type      TEXT NOT NULL,         -- as the provider listed it, lower case ('' unknown)
+    uri               TEXT NOT NULL,         -- the provider's media resource, to fetch it later
+    local_path        TEXT,                  -- file name under the media directory; NULL until fetched
+    fetched_at        INTEGER,
+    created_at        INTEGER NOT NULL
+) STRICT;
+CREATE INDEX media_by_message ON media (message_id, id);
+-- When sync listed a message's attachments. An inbound message with num_media > 0 and no
+-- listing yet is listed on the next pass, so a failed listing is retried and never loses the
+-- message itself.
+ALTER TABLE messages ADD COLUMN media_listed_at INTEGER;
+CREATE INDEX messages_media_unlisted ON messages (id)
+    WHERE num_media > 0 AND media_listed_at IS NULL AND direction = 'inbound';
+"#;
+
 /// Every migration, in order. The index + 1 is the schema version.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

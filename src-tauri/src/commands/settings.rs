@@ -1,3 +1,4 @@
+use tauri::AppHandle;
 use textback_app::IpcError;
 use textback_app::dto::{Settings, TemplatePreview};
 
@@ -9,8 +10,14 @@ pub async fn settings_get(desk: DeskState<'_>) -> Result<Settings, IpcError> {
 }
 
 #[tauri::command]
-pub async fn settings_save(desk: DeskState<'_>, settings: Settings) -> Result<Settings, IpcError> {
-    desk.save_settings(settings).await
+pub async fn settings_save(
+    app: AppHandle,
+    desk: DeskState<'_>,
+    settings: Settings,
+) -> Result<Settings, IpcError> {
+    let saved = desk.save_settings(settings).await?;
+    crate::launch_at_login::set(&app, saved.launch_at_login);
+    Ok(saved)
 }
 
 #[tauri::command]

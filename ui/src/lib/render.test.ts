@@ -45,7 +45,7 @@ describe("outside text is rendered as text, never as HTML", () => {
   it("shows an SMS body containing markup literally and creates no element from it", () => {
     const item: TimelineItem = {
       kind: "message", id: 1, at: "2025-01-01T12:00:00Z", direction: "inbound", body: XSS,
-      status: "received", error: null, mediaUrls: [], automatic: false,
+      status: "received", error: null, mediaUrls: [], attachments: [], automatic: false,
     };
     const el = render(TimelineMessage, { item, contactLabel: "<b>Mallory</b>", online: true });
     expect(el.querySelector('[data-testid="message-body"]')?.textContent).toBe(XSS);
@@ -76,12 +76,23 @@ describe("outside text is rendered as text, never as HTML", () => {
   it("shows MMS media as an image of the given URL with alt text", () => {
     const item: TimelineItem = {
       kind: "message", id: 2, at: "2025-01-01T12:00:00Z", direction: "inbound", body: "",
-      status: "received", error: null, mediaUrls: ["/demo-media/leak.svg"], automatic: false,
+      status: "received", error: null, mediaUrls: ["/demo-media/leak.svg"], attachments: [], automatic: false,
     };
     const el = render(TimelineMessage, { item, contactLabel: "Sam", online: true });
     const img = el.querySelector("img");
     expect(img?.getAttribute("src")).toBe("/demo-media/leak.svg");
     expect(img?.getAttribute("alt")).toBe("Photo 1 from Sam");
+  });
+
+  it("shows a non-picture attachment as a placeholder without a link", () => {
+    const item: TimelineItem = {
+      kind: "message", id: 4, at: "2025-01-01T12:00:00Z", direction: "inbound", body: "",
+      status: "received", error: null, mediaUrls: [], attachments: ["application/pdf"], automatic: false,
+    };
+    const el = render(TimelineMessage, { item, contactLabel: "Sam", online: true });
+    const placeholder = el.querySelector('[data-testid="message-attachment"]');
+    expect(placeholder?.textContent).toContain("application/pdf");
+    expect(el.querySelector("a, img")).toBeNull();
   });
 });
 

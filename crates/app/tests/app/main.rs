@@ -229,3 +229,144 @@ async fn settings_errors_name_the_field_and_template_preview_reports_placeholder
     );
     desk.shutdown().await;
 }
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n a photo of the leak";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn picture_messages_show_served_images_and_only_images_are_served() {
+    use textback_sim::{Route, Sim, SimConfig};
+
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::start(SimConfig::default()).await.unwrap();
+    let config = dir.path().join("textback.toml");
+    std::fs::write(
+        &config,
+        format!("[[numbers]]\nnumber = \"{}\"\n", SimConfig::DEFAULT_NUMBER),
+    )
+    .unwrap();
+    // Live mode against our own simulator: credentials from the environment, never the keychain.
+    let data = dir.path().join("data");
+    let env: Vec<(&str, String)> = vec![
+        ("TEXTBACK_DATA_DIR", data.display().to_string()),
+        ("TEXTBACK_TWILIO_ACCOUNT_SID", sim.account_sid().to_owned()),
+        ("TEXTBACK_TWILIO_AUTH_TOKEN", sim.auth_token().to_owned()),
+        ("TEXTBACK_TWILIO_API_BASE", sim.base_url()),
+    ];
+    let desk = Desk::start(DeskOptions {
+        config_path: config,
+        vars: Arc::new(move |k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())),
+        desk_user: "Front desk".into(),
+    })
+    .await
+    .expect("the desk starts live on the simulator");
+    assert_eq!(
+        desk.mode().await,
+        textback_app::dto::Mode::Live,
+        "numbers and credentials: live"
+    );
+    desk.wait_synced().await;
+    let mut rx = desk.subscribe();
+    let mms = sim.inbound_mms(
+        "+14155550142",
+        SimConfig::DEFAULT_NUMBER,
+        "",
+        vec![
+            ("image/png".into(), PNG.to_vec()),
+            ("application/pdf".into(), b"%PDF-1.4 invoice".to_vec()),
+        ],
+    );
+    let conv = until(&mut rx, |e| match e {
+        DomainEvent::MessageReceived {
+            conversation_id, ..
+        } => Some(*conversation_id),
+        _ => None,
+    })
+    .await;
+    until(&mut rx, |e| {
+        matches!(e, DomainEvent::ConversationChanged { conversation_id } if *conversation_id == conv)
+            .then_some(())
+    })
+    .await;
+
+    let thread = desk.open_conversation(conv).await.unwrap();
+    let (urls, attachments) = thread
+        .items
+        .iter()
+        .find_map(|i| match i {
+            TimelineItem::Message {
+                media_urls,
+                attachments,
+                ..
+            } => Some((media_urls.clone(), attachments.clone())),
+            _ => None,
+        })
+        .expect("the picture message is on the timeline");
+    assert_eq!(urls.len(), 1, "one served URL per picture: {urls:?}");
+    assert_eq!(
+        attachments,
+        ["application/pdf"],
+        "a non-picture is listed by type, without a URL"
+    );
+    let sid = urls[0].rsplit('/').next().unwrap().to_owned();
+    assert_eq!(
+        urls[0],
+        textback_app::media::url(&sid),
+        "the URL is the shell's textback-media form for this platform"
+    );
+    assert!(
+        !urls[0].contains(&sim.base_url()) && !urls[0].contains(&mms),
+        "the webview never gets the provider's own URL"
+    );
+
+    let (content_type, bytes) = desk.media(&sid).await.expect("the picture is served");
+    assert_eq!(content_type, "image/png", "with its type");
+    assert_eq!(bytes, PNG, "and its bytes, fetched from the provider");
+    assert_eq!(
+        std::fs::read(data.join("media").join(&sid)).unwrap(),
+        PNG,
+        "cached on disk under the data dir"
+    );
+    let fetches = sim.requests(Route::MediaContent);
+    assert_eq!(fetches, 1, "fetched once");
+    let again = desk.media(&sid).await.expect("served again");
+    assert_eq!(again.1, PNG, "the same bytes");
+    assert_eq!(
+        sim.requests(Route::MediaContent),
+        fetches,
+        "the second view comes from the disk cache"
+    );
+
+    let pdf = desk
+        .store()
+        .await
+        .read(|c| {
+            let m = textback_store::messages::by_provider_id(c, "twilio", &mms)?.unwrap();
+            textback_store::media::for_messages(c, &[m.id])
+        })
+        .unwrap()
+        .into_iter()
+        .find(|m| m.content_type == "application/pdf")
+        .expect("the pdf has a row");
+    let refused = desk
+        .media(&pdf.provider_media_id)
+        .await
+        .expect_err("non-pictures are not served");
+    assert_eq!(refused.code, "invalid_input", "{refused:?}");
+    assert_eq!(
+        sim.requests(Route::MediaContent),
+        fetches,
+        "and not even downloaded"
+    );
+    assert_eq!(
+        desk.media("ME0000").await.unwrap_err().code,
+        "not_found",
+        "an unknown attachment is not found"
+    );
+    assert_eq!(
+        desk.media("../textback.toml").await.unwrap_err().code,
+        "invalid_input",
+        "a path is never an attachment id"
+    );
+    desk.shutdown().await;
+    sim.shutdown().await;
+}

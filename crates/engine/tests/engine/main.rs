@@ -3,6 +3,7 @@
 //! steps (`sync_once`, `send_step`, `reconcile`) and move its clock; nothing sleeps.
 
 mod common;
+mod media;
 mod policy;
 mod properties;
 mod restart;

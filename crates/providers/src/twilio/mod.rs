@@ -1,9 +1,14 @@
-//! Twilio REST API 2010-04-01: polling the Calls and Messages lists, sending SMS.
+//! Twilio REST API 2010-04-01: polling the Calls and Messages lists, sending SMS, listing and
+//! downloading MMS media.
 //!
 //! Requests go to `{base}/2010-04-01/Accounts/{AccountSid}/…` with HTTP Basic auth
 //! (Account SID + Auth Token, or API Key SID + secret; the path always carries the
 //! Account SID). Lists are followed through their relative `next_page_uri`, which is only
 //! ever appended to the configured base, and stop with an error after `max_pages`.
+//!
+//! Media content lives at the Media resource's `uri` without `.json`; Twilio answers it with a
+//! redirect to short-lived signed storage. Only that first request carries credentials: the
+//! redirect is followed by hand, without them, over HTTPS only.
 
 mod errors;
 mod url;
@@ -13,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use reqwest::header::RETRY_AFTER;
+use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::{RequestBuilder, Response};
 use textback_domain::{PhoneNumber, ProviderCallId, ProviderMessageId};
 
@@ -21,8 +26,8 @@ use self::errors::{Action, TransportFailure};
 use self::url::BaseUrl;
 use self::wire::Page;
 use crate::{
-    AccountInfo, CallRecord, MessageDirection, MessageRecord, OwnedNumber, Provider, ProviderError,
-    Secret,
+    AccountInfo, CallRecord, MediaContent, MediaRecord, MessageDirection, MessageRecord,
+    OwnedNumber, Provider, ProviderError, Secret,
 };
 
 /// Twilio's production API origin.
@@ -30,6 +35,12 @@ pub const DEFAULT_BASE_URL: &str = "https://api.twilio.com";
 
 /// The most list pages followed for one query before giving up (100 items a page).
 pub const DEFAULT_MAX_PAGES: usize = 200;
+
+/// The largest attachment downloaded (Twilio caps an MMS at 5 MB in total).
+pub const DEFAULT_MAX_MEDIA_BYTES: usize = 5 * 1024 * 1024;
+
+/// Redirects followed for one attachment (Twilio uses one, to its storage).
+const MAX_MEDIA_REDIRECTS: usize = 3;
 
 /// Items asked for per list page (Twilio allows 1–1000, default 50).
 const PAGE_SIZE: &str = "100";
@@ -107,6 +118,7 @@ pub struct TwilioClient {
     /// `/2010-04-01/Accounts/{AccountSid}`
     account_path: String,
     max_body_bytes: usize,
+    max_media_bytes: usize,
     max_pages: usize,
 }
 
@@ -142,6 +154,7 @@ impl TwilioClient {
             auth,
             account_path,
             max_body_bytes: errors::MAX_BODY_BYTES,
+            max_media_bytes: DEFAULT_MAX_MEDIA_BYTES,
             max_pages: DEFAULT_MAX_PAGES,
         })
     }
@@ -149,6 +162,12 @@ impl TwilioClient {
     /// Caps how much of one answer is read (default 16 MiB); larger answers are errors.
     pub fn with_max_body_bytes(mut self, max: usize) -> Self {
         self.max_body_bytes = max;
+        self
+    }
+
+    /// Caps how large one downloaded attachment may be (default [`DEFAULT_MAX_MEDIA_BYTES`]).
+    pub fn with_max_media_bytes(mut self, max: usize) -> Self {
+        self.max_media_bytes = max;
         self
     }
 
@@ -208,6 +227,68 @@ impl TwilioClient {
             errors::from_status(action, status.as_u16(), retry_after.as_deref(), &body, what);
         tracing::debug!(request = what, status = status.as_u16(), %error, "Twilio refused");
         Err(error)
+    }
+
+    /// GETs an attachment: the first request (to our own origin) with credentials, any
+    /// redirect after it without them. Returns the final 2xx answer.
+    async fn media_response(&self, url: String, what: &str) -> Result<Response, ProviderError> {
+        let send = |request: RequestBuilder| async move {
+            request
+                .send()
+                .await
+                .map_err(|e| errors::from_transport(Action::Read, transport_failure(e), what))
+        };
+        let first = self
+            .http
+            .get(&url)
+            .basic_auth(self.auth.username(), Some(self.auth.password().expose()));
+        tracing::debug!(request = what, "calling Twilio");
+        let mut response = send(first).await?;
+        let mut current = url;
+        for _ in 0..MAX_MEDIA_REDIRECTS {
+            if !response.status().is_redirection() {
+                break;
+            }
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| ProviderError::Malformed {
+                    message: format!("{what}: a redirect without a usable Location"),
+                })?;
+            let next = url::redirect_target(&current, location)?;
+            // NOTE: never with credentials: the storage URL is signed on its own, and whoever
+            // answers it must not learn the auth token.
+            tracing::debug!(
+                request = what,
+                host = next.host_str(),
+                "following the media redirect"
+            );
+            current = next.to_string();
+            response = send(self.http.get(next)).await?;
+        }
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        if status.is_redirection() {
+            return Err(ProviderError::Malformed {
+                message: format!("{what}: more than {MAX_MEDIA_REDIRECTS} redirects"),
+            });
+        }
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = read_capped(response, 64 * 1024).await.unwrap_or_default();
+        Err(errors::from_status(
+            Action::Read,
+            status.as_u16(),
+            retry_after.as_deref(),
+            &body,
+            what,
+        ))
     }
 
     async fn get_object<T>(
@@ -535,6 +616,69 @@ impl Provider for TwilioClient {
             wire::parse_message,
         )
         .await
+    }
+
+    async fn list_media(
+        &self,
+        message: &ProviderMessageId,
+    ) -> Result<Vec<MediaRecord>, ProviderError> {
+        let media = self
+            .list_all(
+                &format!("Messages/{}/Media.json", message.as_str()),
+                "media_list",
+                &[("PageSize", PAGE_SIZE)],
+                wire::parse_media,
+                |m| m.sid.as_str(),
+            )
+            .await?;
+        // Guard against a server that lists other messages' media (or hostile uris): only
+        // items whose uri is this message's own media resource are kept.
+        let own = |m: &MediaRecord| {
+            m.uri
+                == self.resource_path(&format!(
+                    "Messages/{}/Media/{}.json",
+                    message.as_str(),
+                    m.sid.as_str()
+                ))
+        };
+        let (kept, dropped): (Vec<_>, Vec<_>) = media.into_iter().partition(own);
+        if !dropped.is_empty() {
+            tracing::warn!(
+                dropped = dropped.len(),
+                "media items whose uri is not the message's own were dropped"
+            );
+        }
+        Ok(kept)
+    }
+
+    async fn fetch_media(&self, media: &MediaRecord) -> Result<MediaContent, ProviderError> {
+        let what = "GET Messages/{MessageSid}/Media/{Sid}";
+        let url = self
+            .base
+            .media_content(&media.uri, &self.account_path, media.sid.as_str())?;
+        let response = self.media_response(url, what).await?;
+        let stated = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(wire::normalize_content_type)
+            .filter(|t| !t.is_empty() && t != "application/octet-stream");
+        let bytes = match read_capped(response, self.max_media_bytes).await {
+            Ok(bytes) => bytes,
+            Err(BodyError::TooLarge) => {
+                return Err(ProviderError::MediaTooLarge {
+                    limit_bytes: self.max_media_bytes,
+                });
+            }
+            Err(BodyError::Transport(failure)) => {
+                return Err(errors::from_transport(Action::Read, failure, what));
+            }
+        };
+        Ok(MediaContent {
+            // Storage often answers a generic type; the Media resource's own type is better.
+            content_type: stated.unwrap_or_else(|| media.content_type.clone()),
+            bytes,
+        })
     }
 }
 

@@ -107,6 +107,59 @@ impl BaseUrl {
         }
         Ok(url.into())
     }
+
+    /// The absolute URL of an attachment's content: its listed `uri` without `.json`.
+    ///
+    /// The uri must be exactly `{account_path}/Messages/{MessageSid}/Media/{sid}.json`, so a
+    /// hostile list answer (or a tampered store) cannot point the credentialed request at
+    /// another account, resource or host.
+    pub(crate) fn media_content(
+        &self,
+        uri: &str,
+        account_path: &str,
+        sid: &str,
+    ) -> Result<String, ProviderError> {
+        let refuse = |why: &str| ProviderError::Malformed {
+            message: format!("refusing to fetch media {sid}: {why}"),
+        };
+        let message_sid = uri
+            .strip_prefix(account_path)
+            .and_then(|rest| rest.strip_prefix("/Messages/"))
+            .and_then(|rest| rest.strip_suffix(&format!("/Media/{sid}.json")))
+            .ok_or_else(|| refuse("its uri is not this account's media resource"))?;
+        if message_sid.is_empty() || !message_sid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(refuse("its uri names no valid message"));
+        }
+        Ok(self.join(uri.trim_end_matches(".json")))
+    }
+}
+
+/// Where a media redirect may lead: `location` resolved against the URL that answered it,
+/// over HTTPS (or plain HTTP only to this machine), without credentials in the URL.
+pub(crate) fn redirect_target(current: &str, location: &str) -> Result<Url, ProviderError> {
+    let refuse = |why: &str| ProviderError::Malformed {
+        message: format!("refusing to follow the media redirect: {why}"),
+    };
+    if location.len() > 8 * 1024 {
+        return Err(refuse("its location is longer than 8 KiB"));
+    }
+    let base = Url::parse(current).map_err(|_| refuse("the previous URL does not parse"))?;
+    let url = base
+        .join(location)
+        .map_err(|e| refuse(&format!("its location is not a URL ({e})")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse("its location carries credentials"));
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| refuse("its location has no host"))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(host) => Ok(url),
+        other => Err(refuse(&format!(
+            "it leads over {other}:// to {host}, not over https"
+        ))),
+    }
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -192,6 +245,66 @@ mod tests {
             "https://api.twilio.com/2010-04-01/Accounts/AC0123/Calls.json?To=%2B15005550006&PageSize=100&Page=1&PageToken=PACA1",
             "the base is prepended, the query kept as given"
         );
+    }
+
+    const MEDIA_URI: &str = "/2010-04-01/Accounts/AC0123/Messages/MM1/Media/ME1.json";
+
+    #[test]
+    fn media_content_is_the_listed_uri_without_json() {
+        let base = BaseUrl::parse("https://api.twilio.com").expect("valid");
+        assert_eq!(
+            base.media_content(MEDIA_URI, "/2010-04-01/Accounts/AC0123", "ME1")
+                .expect("the account's own media uri is fetched"),
+            "https://api.twilio.com/2010-04-01/Accounts/AC0123/Messages/MM1/Media/ME1",
+            "the content lives at the resource without .json"
+        );
+        for bad in [
+            "https://evil.example/2010-04-01/Accounts/AC0123/Messages/MM1/Media/ME1.json",
+            "//evil.example/2010-04-01/Accounts/AC0123/Messages/MM1/Media/ME1.json",
+            "/2010-04-01/Accounts/ACother/Messages/MM1/Media/ME1.json",
+            "/2010-04-01/Accounts/AC0123/Messages/MM1/Media/ME2.json",
+            "/2010-04-01/Accounts/AC0123/Messages/../Calls/Media/ME1.json",
+            "/2010-04-01/Accounts/AC0123/Messages//Media/ME1.json",
+            "/2010-04-01/Accounts/AC0123/Calls/CA1/Media/ME1.json",
+        ] {
+            let result = base.media_content(bad, "/2010-04-01/Accounts/AC0123", "ME1");
+            assert!(
+                matches!(result, Err(ProviderError::Malformed { .. })),
+                "{bad:?} must not be fetched with credentials, got {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn media_redirects_go_only_over_https_or_to_this_machine() {
+        let from = "https://api.twilio.com/2010-04-01/Accounts/AC0123/Messages/MM1/Media/ME1";
+        for ok in [
+            "https://s3.amazonaws.com/bucket/ME1?X-Amz-Signature=abc",
+            "http://127.0.0.1:9000/ME1",
+        ] {
+            assert!(redirect_target(from, ok).is_ok(), "{ok} may be followed");
+        }
+        assert_eq!(
+            redirect_target(from, "/elsewhere")
+                .expect("a relative location resolves")
+                .as_str(),
+            "https://api.twilio.com/elsewhere",
+            "relative locations resolve against the answering URL"
+        );
+        for bad in [
+            "http://media.example/ME1",
+            "ftp://media.example/ME1",
+            "https://user:pw@media.example/ME1",
+            "file:///etc/passwd",
+        ] {
+            assert!(
+                matches!(
+                    redirect_target(from, bad),
+                    Err(ProviderError::Malformed { .. })
+                ),
+                "{bad:?} must not be followed"
+            );
+        }
     }
 
     #[test]

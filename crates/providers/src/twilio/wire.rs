@@ -4,11 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
-use textback_domain::{CallDirection, CallStatus, ProviderCallId, ProviderMessageId};
+use textback_domain::{
+    CallDirection, CallStatus, ProviderCallId, ProviderMediaId, ProviderMessageId,
+};
 
 use crate::{
-    AccountInfo, CallRecord, MessageDirection, MessageRecord, MessageStatus, OwnedNumber,
-    ProviderError,
+    AccountInfo, CallRecord, MediaRecord, MessageDirection, MessageRecord, MessageStatus,
+    OwnedNumber, ProviderError,
 };
 
 type Object = Map<String, Value>;
@@ -184,6 +186,27 @@ pub(crate) fn parse_account(item: &Object) -> Result<AccountInfo, String> {
         friendly_name: text(item, "friendly_name"),
         status: text(item, "status").unwrap_or_else(|| "unknown".to_owned()),
     })
+}
+
+pub(crate) fn parse_media(item: &Object) -> Result<MediaRecord, String> {
+    let sid = required_id(item, "sid", ProviderMediaId::parse)?;
+    // NOTE: without its uri an attachment cannot be fetched; the adapter checks the uri
+    // against the account and message before it is used.
+    let uri = text(item, "uri").ok_or("the media has no uri")?;
+    Ok(MediaRecord {
+        sid,
+        content_type: normalize_content_type(&text(item, "content_type").unwrap_or_default()),
+        uri,
+    })
+}
+
+/// `Image/JPEG; charset=x` → `image/jpeg`: lower case, parameters dropped.
+pub(crate) fn normalize_content_type(raw: &str) -> String {
+    raw.split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
 }
 
 fn required_id<T, E: std::fmt::Display>(
@@ -508,6 +531,27 @@ mod tests {
         );
         assert_eq!(sparse.body, "", "null body is empty");
         assert_eq!(sparse.num_media, 0, "missing num_media is zero");
+    }
+
+    #[test]
+    fn media_items_need_a_sid_and_a_uri() {
+        let item = obj(json!({
+            "sid": "ME0123", "content_type": "Image/JPEG; q=1", "parent_sid": "MM1",
+            "uri": "/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME0123.json"
+        }));
+        let media = parse_media(&item).expect("a full media item parses");
+        assert_eq!(media.content_type, "image/jpeg", "the type is normalised");
+        assert_eq!(media.sid.as_str(), "ME0123", "the sid is kept");
+        assert!(
+            parse_media(&obj(json!({"sid": "ME1", "uri": null}))).is_err(),
+            "a media item without uri cannot be fetched"
+        );
+        assert!(
+            parse_media(&obj(json!({"sid": "ME/../1", "uri": "/x"}))).is_err(),
+            "a sid that could bend a path or file name is refused"
+        );
+        let untyped = parse_media(&obj(json!({"sid": "ME2", "uri": "/x"}))).expect("parses");
+        assert_eq!(untyped.content_type, "", "an unstated type is empty");
     }
 
     #[test]

@@ -7,5 +7,6 @@ mod calls;
 mod canned;
 mod faults;
 mod hostile;
+mod media;
 mod messages;
 mod support;

@@ -461,3 +461,88 @@ async fn every_opt_out_word_counts_but_sentences_do_not() {
         "YES from someone who never opted out is just a message"
     );
 }
+
+const MEDIA_FIELDS: &[&str] = &[
+    "account_sid",
+    "content_type",
+    "date_created",
+    "date_updated",
+    "parent_sid",
+    "sid",
+    "uri",
+];
+
+#[tokio::test]
+async fn a_picture_message_serves_its_media_list_and_content_with_auth() {
+    let h = common::start().await;
+    let sid = h.sim.inbound_mms(
+        CUSTOMER,
+        BIZ,
+        "photo",
+        vec![("image/jpeg".into(), b"\xff\xd8\xff jpeg".to_vec())],
+    );
+    assert!(
+        sid.starts_with("MM"),
+        "Twilio gives picture messages MM sids: {sid}"
+    );
+    let (status, m) = h.get_json(&format!("/Messages/{sid}.json")).await;
+    assert_eq!(status, StatusCode::OK, "the message reads: {m}");
+    assert_eq!(m["num_media"], "1", "num_media is a string, as on the wire");
+
+    let (status, list) = h.get_json(&format!("/Messages/{sid}/Media.json")).await;
+    assert_eq!(status, StatusCode::OK, "the media list reads: {list}");
+    let items = list["media_list"].as_array().expect("the media_list array");
+    assert_eq!(items.len(), 1, "one attachment");
+    assert_eq!(
+        keys(&items[0]),
+        set(MEDIA_FIELDS),
+        "every field of the spec's media resource"
+    );
+    assert_eq!(
+        items[0]["parent_sid"],
+        sid.as_str(),
+        "linked to its message"
+    );
+    let uri = items[0]["uri"].as_str().expect("uri");
+
+    let content = h.get_path(uri.trim_end_matches(".json")).await;
+    assert_eq!(content.status(), StatusCode::OK, "the content is served");
+    assert_eq!(
+        content.headers()["content-type"],
+        "image/jpeg",
+        "with the stored type"
+    );
+    assert_eq!(
+        content.bytes().await.expect("body").as_ref(),
+        b"\xff\xd8\xff jpeg",
+        "the bytes as stored"
+    );
+    let anonymous = h
+        .http
+        .get(format!(
+            "{}{}",
+            h.sim.base_url(),
+            uri.trim_end_matches(".json")
+        ))
+        .send()
+        .await
+        .expect("the sim answers");
+    assert_eq!(
+        anonymous.status(),
+        StatusCode::UNAUTHORIZED,
+        "media needs the account's credentials"
+    );
+
+    let (status, plain) = h
+        .get_json(&format!(
+            "/Messages/{}/Media.json",
+            h.sim.inbound_sms(CUSTOMER, BIZ, "no photo")
+        ))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a plain text has an empty media list"
+    );
+    assert_eq!(plain["media_list"], serde_json::json!([]), "no attachments");
+}

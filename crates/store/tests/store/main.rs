@@ -1,9 +1,10 @@
 //! Store tests on a real SQLite file in a temp dir.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use textback_domain::ProviderMediaId;
 use textback_store::{
-    Store, StoreError, calls, contacts, conversations, decisions, messages, migrations, outbox,
-    sync_cursors,
+    Store, StoreError, calls, contacts, conversations, decisions, media, messages, migrations,
+    outbox, sync_cursors,
 };
 
 fn t0() -> DateTime<Utc> {
@@ -429,4 +430,185 @@ fn synced_copy_of_our_own_message_is_merged_not_duplicated() {
             Ok(())
         })
         .unwrap();
+}
+
+/// An inbound message in a fresh conversation; returns its row id.
+fn inbound(store: &Store, sid: &str, num_media: i64) -> i64 {
+    store
+        .immediate(|tx| {
+            let contact = contacts::ensure(tx, "+14155550111", t0())?;
+            let conv = conversations::ensure(tx, "+15005550006", contact, t0())?;
+            let (m, _) = messages::upsert_synced(
+                tx,
+                &messages::Synced {
+                    provider: "twilio",
+                    provider_message_id: sid,
+                    conversation_id: conv,
+                    direction: messages::Direction::Inbound,
+                    body: "photo",
+                    status: "received",
+                    error_code: None,
+                    error_message: None,
+                    num_media,
+                    created_at: t0(),
+                },
+                t0(),
+            )?;
+            Ok(m.id)
+        })
+        .unwrap()
+}
+
+fn me(sid: &str) -> ProviderMediaId {
+    ProviderMediaId::parse(sid).unwrap()
+}
+
+#[test]
+fn media_are_listed_once_per_message_and_keyed_by_sid() {
+    let (dir, store) = open();
+    let mms = inbound(&store, "MM1", 2);
+    let _text = inbound(&store, "SM2", 0);
+    let unlisted = store.read(|c| media::unlisted(c, 10)).unwrap();
+    assert_eq!(
+        unlisted,
+        [(mms, "MM1".to_owned())],
+        "only the message that says it has media waits for a listing"
+    );
+    let (a, b) = (me("ME1"), me("ME2"));
+    let items = [
+        media::Listed {
+            provider_media_id: &a,
+            content_type: "image/png",
+            uri: "/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1.json",
+        },
+        media::Listed {
+            provider_media_id: &b,
+            content_type: "application/pdf",
+            uri: "/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2.json",
+        },
+    ];
+    let new = store
+        .immediate(|tx| media::record_listed(tx, mms, &items, t0()))
+        .unwrap();
+    assert_eq!(new, 2, "both attachments are recorded");
+    let again = store
+        .immediate(|tx| media::record_listed(tx, mms, &items, t0()))
+        .unwrap();
+    assert_eq!(again, 0, "the sid is unique: a second listing adds nothing");
+    assert!(
+        store.read(|c| media::unlisted(c, 10)).unwrap().is_empty(),
+        "a listed message is not listed again"
+    );
+    let rows = store.read(|c| media::for_messages(c, &[mms])).unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|m| m.content_type.as_str())
+            .collect::<Vec<_>>(),
+        ["image/png", "application/pdf"],
+        "in listing order, with their types"
+    );
+    assert!(
+        rows.iter().all(|m| m.local_path.is_none()),
+        "nothing is fetched by listing"
+    );
+
+    let dir_ = media::MediaDir::beside(store.path());
+    assert_eq!(
+        dir_.path(),
+        dir.path().join("media"),
+        "bytes live beside the database, under the data dir"
+    );
+    let name = dir_.write(&a, b"picture").unwrap();
+    store
+        .immediate(|tx| media::mark_fetched(tx, &a, &name, t0()))
+        .unwrap();
+    let row = store
+        .read(|c| media::by_provider_id(c, &a))
+        .unwrap()
+        .expect("the row exists");
+    assert_eq!(
+        row.local_path.as_deref(),
+        Some("ME1"),
+        "the file is named by the sid"
+    );
+    assert_eq!(row.fetched_at, Some(t0()), "and when it was fetched");
+    assert_eq!(
+        dir_.read("ME1").unwrap().as_deref(),
+        Some(&b"picture"[..]),
+        "the bytes read back from disk, not from SQLite"
+    );
+    assert_eq!(
+        dir_.read("ME2").unwrap(),
+        None,
+        "a missing file is fetched again, not an error"
+    );
+    assert_eq!(
+        dir_.read("../textback.db").unwrap(),
+        None,
+        "a stored name is never a path"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir_.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, ["ME1"], "no temporary files are left behind");
+}
+
+#[test]
+fn an_older_database_gains_the_media_table_and_lists_its_old_picture_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("textback.db");
+    let store = Store::open(&path).unwrap();
+    let mms = inbound(&store, "MM9", 1);
+    drop(store);
+    // Turn the file back into a version 3 database (before media existed).
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP INDEX messages_media_unlisted; DROP TABLE media;
+         ALTER TABLE messages DROP COLUMN media_listed_at; PRAGMA user_version = 3;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.read(|c| media::unlisted(c, 10)).unwrap(),
+        [(mms, "MM9".to_owned())],
+        "a picture message synced before the upgrade gets its media listed afterwards"
+    );
+    assert!(
+        dir.path().join("textback.db.backup-v3").exists(),
+        "the v3 file was backed up before migrating"
+    );
+}
+
+#[test]
+fn deleting_a_message_takes_its_media_rows_with_it() {
+    let (_dir, store) = open();
+    let mms = inbound(&store, "MM3", 1);
+    let a = me("ME3");
+    store
+        .immediate(|tx| {
+            media::record_listed(
+                tx,
+                mms,
+                &[media::Listed {
+                    provider_media_id: &a,
+                    content_type: "image/gif",
+                    uri: "/x",
+                }],
+                t0(),
+            )
+        })
+        .unwrap();
+    store
+        .immediate(|tx| {
+            tx.execute("DELETE FROM messages WHERE id = ?1", [mms])?;
+            Ok(())
+        })
+        .expect("a merged duplicate message can still be deleted");
+    assert_eq!(
+        store.read(|c| media::by_provider_id(c, &a)).unwrap(),
+        None,
+        "its media rows go with it"
+    );
 }

@@ -100,11 +100,11 @@ export function buildDemoConversation(id: number, endMs: number, fresh: boolean)
     decisionReason: string | null = "Missed call during business hours: business-hours template") =>
     (at: string, n: number): TimelineItem => ({ kind: "call", id: n, at, outcome, outcomeReason: reason, decision, decisionReason });
   const textBack = (status = "delivered", error: string | null = null) =>
-    (at: string, n: number): TimelineItem => ({ kind: "message", id: n, at, direction: "outbound", body: TEXT_BACK, status, error, mediaUrls: [], automatic: true });
+    (at: string, n: number): TimelineItem => ({ kind: "message", id: n, at, direction: "outbound", body: TEXT_BACK, status, error, mediaUrls: [], attachments: [], automatic: true });
   const inbound = (body: string, mediaUrls: string[] = []) =>
-    (at: string, n: number): TimelineItem => ({ kind: "message", id: n, at, direction: "inbound", body, status: "received", error: null, mediaUrls, automatic: false });
+    (at: string, n: number): TimelineItem => ({ kind: "message", id: n, at, direction: "inbound", body, status: "received", error: null, mediaUrls, attachments: [], automatic: false });
   const outbound = (body: string) =>
-    (at: string, n: number): TimelineItem => ({ kind: "message", id: n, at, direction: "outbound", body, status: "delivered", error: null, mediaUrls: [], automatic: false });
+    (at: string, n: number): TimelineItem => ({ kind: "message", id: n, at, direction: "outbound", body, status: "delivered", error: null, mediaUrls: [], attachments: [], automatic: false });
   const note = (author: string, body: string) => (at: string, n: number): TimelineItem => ({ kind: "note", id: n, at, author, body });
 
   switch (scenario) {
@@ -129,7 +129,7 @@ export function buildDemoConversation(id: number, endMs: number, fresh: boolean)
       break;
     case "opted_out":
       steps.push(missed(), textBack(), inbound("STOP"),
-        (at, n) => ({ kind: "message", id: n, at, direction: "outbound", body: "You're unsubscribed from Rivera Plumbing & Heating texts. Reply START to resubscribe.", status: "delivered", error: null, mediaUrls: [], automatic: true }));
+        (at, n) => ({ kind: "message", id: n, at, direction: "outbound", body: "You're unsubscribed from Rivera Plumbing & Heating texts. Reply START to resubscribe.", status: "delivered", error: null, mediaUrls: [], attachments: [], automatic: true }));
       leadState = "opted_out";
       optedOut = true;
       done = !fresh;

@@ -328,7 +328,7 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
       }
       const msg: Extract<TimelineItem, { kind: "message" }> = {
         kind: "message", id: nextItemId++, at: nowIso(), direction: "outbound", body,
-        status: "pending", error: null, mediaUrls: [], automatic: false,
+        status: "pending", error: null, mediaUrls: [], attachments: [], automatic: false,
       };
       itemsOf(c).push(msg);
       c.needsReply = false;
@@ -474,7 +474,7 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
       const c = get(conversationId);
       const msg: TimelineItem = {
         kind: "message", id: nextItemId++, at: nowIso(), direction: "inbound", body,
-        status: "received", error: null, mediaUrls: [], automatic: false,
+        status: "received", error: null, mediaUrls: [], attachments: [], automatic: false,
       };
       itemsOf(c).push(msg);
       c.summary.unread++;
@@ -522,7 +522,7 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
       if (call.decision === "send") {
         const msg: Extract<TimelineItem, { kind: "message" }> = {
           kind: "message", id: nextItemId++, at: nowIso(), direction: "outbound",
-          body: renderTemplate(settings.templateBusinessHours).rendered ?? "", status: "pending", error: null, mediaUrls: [], automatic: true,
+          body: renderTemplate(settings.templateBusinessHours).rendered ?? "", status: "pending", error: null, mediaUrls: [], attachments: [], automatic: true,
         };
         itemsOf(c).push(msg);
         if (c.summary.leadState === "new" || c.summary.leadState === null) c.summary.leadState = "texted";

@@ -13,7 +13,16 @@ decision: string | null, decisionReason: string | null, } | { "kind": "message",
 /**
  * pending | queued | sent | delivered | failed | received | undelivered ...
  */
-status: string, error: string | null, mediaUrls: Array<string>, 
+status: string, error: string | null, 
+/**
+ * Pictures, as URLs the desktop shell serves (`textback-media`, see `media::url`).
+ */
+mediaUrls: Array<string>, 
+/**
+ * Attachments that are not shown as pictures, by MIME type (`application/pdf`; empty
+ * when unknown): the UI shows a placeholder without a link.
+ */
+attachments: Array<string>, 
 /**
  * Sent by Textback itself (a text-back).
  */
