@@ -118,9 +118,26 @@ pub struct Driver {
 
 impl Driver {
     pub fn start() -> Result<Self> {
+        Self::start_with_env(None)
+    }
+
+    /// Starts the driver with an environment for the app: tauri-driver has no `tauri:options`
+    /// for environment variables, and the app inherits the driver's (through WebKitWebDriver).
+    /// With `Some(vars)`, every inherited `TEXTBACK_*` variable is removed first, so the app
+    /// sees exactly `vars` of its own settings.
+    pub fn start_with_env(app_env: Option<&[(&str, String)]>) -> Result<Self> {
         let (port, native_port) = driver_ports()?;
         let program = std::env::var_os("TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
-        let child = Command::new(&program)
+        let mut command = Command::new(&program);
+        if let Some(vars) = app_env {
+            for (key, _) in std::env::vars_os() {
+                if key.to_string_lossy().starts_with("TEXTBACK_") {
+                    command.env_remove(key);
+                }
+            }
+            command.envs(vars.iter().map(|(k, v)| (k, v)));
+        }
+        let child = command
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
             .stdin(Stdio::null())
@@ -137,7 +154,11 @@ impl Driver {
                 )
             })?;
         let driver = Self { child, port };
-        driver.wait_until_listening(Duration::from_secs(15))?;
+        // NOTE: wait for WebKitWebDriver too: tauri-driver listens at once but answers a new
+        // session by forwarding it to the native driver, and if that one is not up yet (a slow
+        // first start on a loaded machine) it drops the connection ("IncompleteMessage").
+        driver.wait_until_listening(port, Duration::from_secs(15))?;
+        driver.wait_until_listening(native_port, Duration::from_secs(30))?;
         Ok(driver)
     }
 
@@ -145,16 +166,20 @@ impl Driver {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    fn wait_until_listening(&self, timeout: Duration) -> Result<()> {
+    fn wait_until_listening(&self, port: u16, timeout: Duration) -> Result<()> {
         let deadline = Instant::now() + timeout;
-        let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port);
+        let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, port);
         while Instant::now() < deadline {
             if TcpStream::connect_timeout(&addr.into(), Duration::from_millis(200)).is_ok() {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Err(format!("tauri-driver did not listen on {addr} within {timeout:?}").into())
+        Err(format!(
+            "the WebDriver (tauri-driver or its WebKitWebDriver) did not listen on {addr} \
+             within {timeout:?}"
+        )
+        .into())
     }
 
     fn signal_group(&self, signal: &str) {
@@ -216,9 +241,20 @@ pub struct AppSession {
 impl AppSession {
     /// Starts tauri-driver and the app, and waits for its WebDriver session.
     pub async fn start() -> Result<Self> {
+        Self::launch(None).await
+    }
+
+    /// Like [`AppSession::start`], with the app's `TEXTBACK_*` environment exactly `vars`
+    /// (inherited `TEXTBACK_*` variables are not passed on), e.g. `TEXTBACK_CONFIG`,
+    /// `TEXTBACK_DATA_DIR` and `TEXTBACK_TWILIO_*` pointing at a [`textback_sim::Sim`].
+    pub async fn start_with_env(vars: &[(&str, String)]) -> Result<Self> {
+        Self::launch(Some(vars)).await
+    }
+
+    async fn launch(app_env: Option<&[(&str, String)]>) -> Result<Self> {
         let one_app = ONE_APP.lock().await;
         let application = app_binary()?;
-        let driver = Driver::start()?;
+        let driver = Driver::start_with_env(app_env)?;
         let capabilities = serde_json::json!({
             "browserName": "wry",
             "tauri:options": { "application": application },
@@ -280,6 +316,25 @@ pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> O
             return None;
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The async twin of [`wait_for`], for checks that talk to the WebDriver: awaits `check`
+/// every 100 ms until it returns `Some` or `timeout` passes (then returns the last `None`).
+pub async fn poll<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return Some(value);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -2,5 +2,6 @@
 //! elsewhere each test prints why it is skipped and passes.
 
 mod alerts;
+mod inbox;
 mod keychain;
 mod window;
