@@ -362,46 +362,48 @@ impl<P: Provider> Engine<P> {
 
     fn offer_late_instead(&self, entry: &outbox::Entry) -> Result<(), EngineError> {
         let late = textback_domain::Decision::SendLate;
-        let now = self.now();
-        self.inner.store.immediate(|tx| {
-            outbox::cancel(tx, entry.id, &late.describe(), now)?;
-            // The pending copy never went out: remove it from the thread.
-            messages::delete_unsent(tx, entry.id)?;
-            if let Some(call_id) = entry.call_id {
-                // NOTE: the action becomes "skip" (nothing was sent, so the dedupe window does not
-                // count it); the code "late" is what the inbox offers a late text-back on.
-                decisions::mark_superseded(tx, call_id, late.code(), &late.describe())?;
-            }
-            Ok(())
-        })?;
-        if let Some(call_id) = entry.call_id {
-            self.emit(DomainEvent::LateTextBackOffered {
+        // NOTE: the action becomes "skip" (nothing was sent, so the dedupe window does not count
+        // it); the code "late" is what the inbox offers a late text-back on.
+        self.withdraw_text_back(entry, late.code(), &late.describe(), |call_id| {
+            DomainEvent::LateTextBackOffered {
                 call_id,
                 conversation_id: entry.conversation_id,
-            });
-        }
-        Ok(())
+            }
+        })
     }
 
     fn skip_already_messaged(&self, entry: &outbox::Entry) -> Result<(), EngineError> {
         let reason = textback_domain::SkipReason::AlreadyMessaged;
-        let now = self.now();
-        self.inner.store.immediate(|tx| {
-            outbox::cancel(tx, entry.id, &reason.describe(), now)?;
-            // The pending copy never went out: remove it from the thread.
-            messages::delete_unsent(tx, entry.id)?;
-            if let Some(call_id) = entry.call_id {
-                decisions::mark_superseded(tx, call_id, reason.code(), &reason.describe())?;
-            }
-            Ok(())
-        })?;
-        if let Some(call_id) = entry.call_id {
-            self.emit(DomainEvent::TextBackSkipped {
+        self.withdraw_text_back(entry, reason.code(), &reason.describe(), |call_id| {
+            DomainEvent::TextBackSkipped {
                 call_id,
                 conversation_id: entry.conversation_id,
                 code: reason.code().to_owned(),
                 reason: reason.describe(),
-            });
+            }
+        })
+    }
+
+    /// Takes back a queued text-back that will not go out: cancels the entry, removes its
+    /// pending copy from the thread, records why on the call's decision, and says so.
+    fn withdraw_text_back(
+        &self,
+        entry: &outbox::Entry,
+        code: &str,
+        reason: &str,
+        event: impl FnOnce(i64) -> DomainEvent,
+    ) -> Result<(), EngineError> {
+        let now = self.now();
+        self.inner.store.immediate(|tx| {
+            outbox::cancel(tx, entry.id, reason, now)?;
+            messages::delete_unsent(tx, entry.id)?;
+            if let Some(call_id) = entry.call_id {
+                decisions::mark_superseded(tx, call_id, code, reason)?;
+            }
+            Ok(())
+        })?;
+        if let Some(call_id) = entry.call_id {
+            self.emit(event(call_id));
         }
         Ok(())
     }
