@@ -165,7 +165,23 @@ impl<P: Provider> Engine<P> {
         let (cursor, first) = self.inner.store.immediate(|tx| {
             sync_cursors::ensure(tx, &self.inner.account, number.as_str(), res, now)
         })?;
-        let from = cursor.synced_through.unwrap_or(cursor.watch_started_at) - Duration::days(1);
+        // First start: import the last day as history. Afterwards: from the last complete sync
+        // (less a margin for clock skew), and never later than the oldest call still ringing, so
+        // it keeps being listed until it ends. The filter is whole UTC days either way.
+        let from = match cursor.synced_through {
+            None => cursor.watch_started_at - Duration::days(1),
+            Some(synced) => {
+                let oldest_open = match res {
+                    Resource::Calls => self
+                        .inner
+                        .store
+                        .read(|c| calls::oldest_unclassified_start(c, number.as_str()))?,
+                    Resource::Messages => None,
+                };
+                let margin = synced - Duration::minutes(10);
+                oldest_open.map_or(margin, |t| t.min(margin))
+            }
+        };
         Ok((from.date_naive(), cursor.watch_started_at, first))
     }
 
@@ -187,6 +203,11 @@ impl<P: Provider> Engine<P> {
         let now = self.now();
         self.inner.store.immediate(|tx| {
             for r in records.iter().filter(|r| r.parent_sid.is_none()) {
+                // A classified call is final: nothing in a later listing changes it.
+                let known = calls::by_provider_id(tx, self.inner.provider.name(), r.sid.as_str())?;
+                if known.is_some_and(|c| c.outcome.is_some()) {
+                    continue;
+                }
                 self.upsert_call(tx, number, r, watch_started_at, now)?;
             }
             sync_cursors::mark_synced(
@@ -587,6 +608,12 @@ impl<P: Provider> Engine<P> {
         now: DateTime<Utc>,
     ) -> Result<Option<Vec<DomainEvent>>, textback_store::StoreError> {
         let provider = self.inner.provider.name();
+        // Already stored with this status: nothing to do (most of every poll's list).
+        if messages::by_provider_id(tx, provider, m.sid.as_str())?
+            .is_some_and(|row| row.status == m.status.as_wire())
+        {
+            return Ok(None);
+        }
         let outbound = m.direction.is_outbound();
         let other = if outbound { &m.to } else { &m.from };
         let phone = match classify_caller(other, self.region()) {

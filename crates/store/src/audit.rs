@@ -22,7 +22,8 @@ pub fn record(
     subject: Option<&str>,
     detail: Option<&str>,
 ) -> Result<()> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![to_millis(at), actor, action, subject, detail],
     )?;

@@ -15,7 +15,7 @@ pub struct Leg {
 }
 
 pub fn upsert(conn: &Connection, call_id: i64, leg: &Leg, now: DateTime<Utc>) -> Result<()> {
-    conn.execute(
+    crate::cached::execute(conn,
         "INSERT INTO call_legs (call_id, provider_call_id, to_raw, status, duration_secs, answered_by, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (provider_call_id) DO UPDATE SET

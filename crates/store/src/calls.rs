@@ -70,7 +70,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Call> {
 /// Inserts or refreshes a call. Returns the stored row and whether it was new. A classified
 /// call is final: later list answers do not change it (so it is decided exactly once).
 pub fn upsert(conn: &Connection, c: &Upsert<'_>, now: DateTime<Utc>) -> Result<(Call, bool)> {
-    let inserted = conn.execute(
+    let inserted = crate::cached::execute(conn,
         "INSERT INTO calls (provider, provider_call_id, business_number, caller_raw, contact_id,
             conversation_id, direction, status, started_at, ended_at, duration_secs, before_textback,
             first_seen_at, updated_at)
@@ -93,7 +93,8 @@ pub fn upsert(conn: &Connection, c: &Upsert<'_>, now: DateTime<Utc>) -> Result<(
         ],
     )? == 1;
     if !inserted {
-        conn.execute(
+        crate::cached::execute(
+            conn,
             "UPDATE calls SET status = ?3, ended_at = ?4, duration_secs = ?5, updated_at = ?6
              WHERE provider = ?1 AND provider_call_id = ?2 AND outcome IS NULL
                AND (status IS NOT ?3 OR ended_at IS NOT ?4 OR duration_secs IS NOT ?5)",
@@ -123,7 +124,8 @@ pub fn by_provider_id(conn: &Connection, provider: &str, sid: &str) -> Result<Op
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Call> {
-    conn.query_row(
+    crate::cached::query_row(
+        conn,
         &format!("SELECT {COLUMNS} FROM calls WHERE id = ?1"),
         [id],
         from_row,
@@ -141,7 +143,8 @@ pub fn set_outcome(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let n = conn.execute(
+    let n = crate::cached::execute(
+        conn,
         "UPDATE calls SET outcome = ?2, outcome_reason = ?3, updated_at = ?4 WHERE id = ?1 AND outcome IS NULL",
         params![id, outcome, reason, to_millis(now)],
     )?;
@@ -166,7 +169,7 @@ pub fn answered_after(
     business_number: &str,
     after: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>> {
-    let at: Option<i64> = conn.query_row(
+    let at: Option<i64> = crate::cached::query_row(conn,
         "SELECT MIN(started_at) FROM calls
          WHERE contact_id = ?1 AND business_number = ?2 AND started_at > ?3
            AND (outcome = 'answered'
@@ -232,11 +235,26 @@ pub fn recent_missed_texted(
     let Some((conversation_id, ended)) = row else {
         return Ok(None);
     };
-    let texted: bool = conn.query_row(
+    let texted: bool = crate::cached::query_row(conn,
         "SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?1 AND direction = 'outbound'
                         AND created_at >= ?2)",
         params![conversation_id, ended],
         |r| r.get(0),
     )?;
     Ok(Some(texted))
+}
+
+/// When the oldest call that is not yet classified started: sync keeps listing from there so
+/// the call is seen again until it ends.
+pub fn oldest_unclassified_start(
+    conn: &Connection,
+    business_number: &str,
+) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<i64> = crate::cached::query_row(
+        conn,
+        "SELECT MIN(started_at) FROM calls WHERE business_number = ?1 AND outcome IS NULL",
+        [business_number],
+        |r| r.get(0),
+    )?;
+    Ok(opt_from_millis(at))
 }

@@ -38,19 +38,22 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
 
 /// The contact's id, creating the row on first sight.
 pub fn ensure(conn: &Connection, phone: &str, now: DateTime<Utc>) -> Result<i64> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT OR IGNORE INTO contacts (phone, created_at) VALUES (?1, ?2)",
         params![phone, to_millis(now)],
     )?;
-    Ok(
-        conn.query_row("SELECT id FROM contacts WHERE phone = ?1", [phone], |r| {
-            r.get(0)
-        })?,
-    )
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT id FROM contacts WHERE phone = ?1",
+        [phone],
+        |r| r.get(0),
+    )?)
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Contact> {
-    conn.query_row(
+    crate::cached::query_row(
+        conn,
         &format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1"),
         [id],
         from_row,
@@ -81,7 +84,8 @@ pub fn set_opted_out(
     source: &str,
 ) -> Result<i64> {
     let id = ensure(conn, phone, at)?;
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE contacts SET opted_out_at = ?2, opt_out_source = ?3
          WHERE id = ?1 AND opted_out_at IS NULL",
         params![id, to_millis(at), source],
@@ -90,7 +94,8 @@ pub fn set_opted_out(
 }
 
 pub fn clear_opt_out(conn: &Connection, phone: &str) -> Result<bool> {
-    let n = conn.execute(
+    let n = crate::cached::execute(
+        conn,
         "UPDATE contacts SET opted_out_at = NULL, opt_out_source = NULL
          WHERE phone = ?1 AND opted_out_at IS NOT NULL",
         [phone],
@@ -100,12 +105,13 @@ pub fn clear_opt_out(conn: &Connection, phone: &str) -> Result<bool> {
 
 pub fn set_landline(conn: &Connection, phone: &str, now: DateTime<Utc>) -> Result<()> {
     let id = ensure(conn, phone, now)?;
-    conn.execute("UPDATE contacts SET landline = 1 WHERE id = ?1", [id])?;
+    crate::cached::execute(conn, "UPDATE contacts SET landline = 1 WHERE id = ?1", [id])?;
     Ok(())
 }
 
 pub fn rename(conn: &Connection, id: i64, name: Option<&str>) -> Result<()> {
-    let n = conn.execute(
+    let n = crate::cached::execute(
+        conn,
         "UPDATE contacts SET name = ?2 WHERE id = ?1",
         params![id, name],
     )?;

@@ -256,7 +256,8 @@ fn json_array(ids: &[i64]) -> String {
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Summary> {
-    conn.query_row(
+    crate::cached::query_row(
+        conn,
         &format!("SELECT {COLUMNS} {FROM} WHERE c.id = ?1"),
         [id],
         from_row,
@@ -272,12 +273,14 @@ pub fn ensure(
     contact_id: i64,
     at: DateTime<Utc>,
 ) -> Result<i64> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT OR IGNORE INTO conversations (business_number, contact_id, last_activity_at)
          VALUES (?1, ?2, ?3)",
         params![business_number, contact_id, to_millis(at)],
     )?;
-    Ok(conn.query_row(
+    Ok(crate::cached::query_row(
+        conn,
         "SELECT id FROM conversations WHERE business_number = ?1 AND contact_id = ?2",
         params![business_number, contact_id],
         |r| r.get(0),
@@ -311,7 +314,7 @@ pub fn touch(
 ) -> Result<()> {
     let snippet: String = snippet.chars().take(140).collect();
     let at = to_millis(at);
-    conn.execute(
+    crate::cached::execute(conn,
         "UPDATE conversations SET
             snippet = CASE WHEN ?2 >= last_activity_at - last_activity_at % 1000 THEN ?3 ELSE snippet END,
             last_activity_at = MAX(last_activity_at, ?2)
@@ -319,18 +322,24 @@ pub fn touch(
         params![id, at, snippet],
     )?;
     match activity {
-        Activity::Inbound => conn.execute(
+        Activity::Inbound => crate::cached::execute(
+            conn,
             "UPDATE conversations SET unread = unread + 1, awaiting_reply = 1, done = 0 WHERE id = ?1",
             [id],
         )?,
-        Activity::Outbound => conn.execute("UPDATE conversations SET awaiting_reply = 0 WHERE id = ?1", [id])?,
+        Activity::Outbound => crate::cached::execute(
+            conn,
+            "UPDATE conversations SET awaiting_reply = 0 WHERE id = ?1",
+            [id],
+        )?,
         Activity::Other => 0,
     };
     Ok(())
 }
 
 pub fn mark_read(conn: &Connection, id: i64, read: bool) -> Result<()> {
-    let n = conn.execute(
+    let n = crate::cached::execute(
+        conn,
         "UPDATE conversations SET unread = CASE WHEN ?2 THEN 0 ELSE MAX(unread, 1) END WHERE id = ?1",
         params![id, read],
     )?;
@@ -338,7 +347,8 @@ pub fn mark_read(conn: &Connection, id: i64, read: bool) -> Result<()> {
 }
 
 pub fn set_done(conn: &Connection, id: i64, done: bool) -> Result<()> {
-    let n = conn.execute(
+    let n = crate::cached::execute(
+        conn,
         "UPDATE conversations SET done = ?2 WHERE id = ?1",
         params![id, done],
     )?;
@@ -346,7 +356,8 @@ pub fn set_done(conn: &Connection, id: i64, done: bool) -> Result<()> {
 }
 
 pub fn assign(conn: &Connection, id: i64, staff: Option<&str>) -> Result<()> {
-    let n = conn.execute(
+    let n = crate::cached::execute(
+        conn,
         "UPDATE conversations SET assigned_to = ?2 WHERE id = ?1",
         params![id, staff],
     )?;
@@ -356,7 +367,8 @@ pub fn assign(conn: &Connection, id: i64, staff: Option<&str>) -> Result<()> {
 /// The unread badge. Reads only the unread rows (`conversations_unread`), not every
 /// conversation: it runs with every inbox page.
 pub fn total_unread(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row(
+    Ok(crate::cached::query_row(
+        conn,
         "SELECT COALESCE(SUM(unread), 0) FROM conversations WHERE unread > 0",
         [],
         |r| r.get(0),

@@ -29,7 +29,8 @@ pub struct New<'a> {
 
 /// Records the decision. False if the call was already decided (then nothing was written).
 pub fn insert(conn: &Connection, d: &New<'_>, now: DateTime<Utc>) -> Result<bool> {
-    let n = conn.execute(
+    let n = crate::cached::execute(
+        conn,
         "INSERT INTO decisions (call_id, action, code, reason, outbox_id, decided_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (call_id) DO NOTHING",
         params![
@@ -70,7 +71,7 @@ pub fn last_text_back_at(
     contact_id: i64,
     business_number: &str,
 ) -> Result<Option<DateTime<Utc>>> {
-    let at: Option<i64> = conn.query_row(
+    let at: Option<i64> = crate::cached::query_row(conn,
         "SELECT MAX(CASE WHEN o.state = 'sent' THEN MAX(o.updated_at, COALESCE(c.ended_at, c.started_at, 0))
                          ELSE COALESCE(c.ended_at, c.started_at) END)
          FROM decisions d JOIN calls c ON c.id = d.call_id LEFT JOIN outbox o ON o.id = d.outbox_id
@@ -82,7 +83,8 @@ pub fn last_text_back_at(
 }
 
 pub fn mark_superseded(conn: &Connection, call_id: i64, code: &str, reason: &str) -> Result<()> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE decisions SET action = 'skip', code = ?2, reason = ?3 WHERE call_id = ?1",
         params![call_id, code, reason],
     )?;

@@ -25,7 +25,8 @@ pub fn schedule(
     payload: &str,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let n = conn.execute(
+    let n = crate::cached::execute(
+        conn,
         "INSERT INTO jobs (key, kind, run_at, payload, state, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5) ON CONFLICT (key) DO NOTHING",
         params![key, kind, to_millis(run_at), payload, to_millis(now)],
@@ -55,7 +56,8 @@ pub fn due(conn: &Connection, now: DateTime<Utc>, limit: u32) -> Result<Vec<Job>
 
 /// Marks a job done. False if it was not pending (already run or cancelled): run it once.
 pub fn complete(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<bool> {
-    let n = conn.execute(
+    let n = crate::cached::execute(
+        conn,
         "UPDATE jobs SET state = 'done', updated_at = ?2 WHERE id = ?1 AND state = 'pending'",
         params![id, to_millis(now)],
     )?;
@@ -63,7 +65,8 @@ pub fn complete(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<bool> 
 }
 
 pub fn cancel(conn: &Connection, key: &str, now: DateTime<Utc>) -> Result<bool> {
-    let n = conn.execute(
+    let n = crate::cached::execute(
+        conn,
         "UPDATE jobs SET state = 'cancelled', updated_at = ?2 WHERE key = ?1 AND state = 'pending'",
         params![key, to_millis(now)],
     )?;
@@ -71,7 +74,8 @@ pub fn cancel(conn: &Connection, key: &str, now: DateTime<Utc>) -> Result<bool> 
 }
 
 pub fn next_run_at(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
-    let at: Option<i64> = conn.query_row(
+    let at: Option<i64> = crate::cached::query_row(
+        conn,
         "SELECT MIN(run_at) FROM jobs WHERE state = 'pending'",
         [],
         |r| r.get(0),

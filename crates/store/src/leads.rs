@@ -69,7 +69,8 @@ pub fn ensure_open(
     if let Some(lead) = open_for(conn, conversation_id)? {
         return Ok(lead);
     }
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO leads (conversation_id, state, first_call_id, opened_at, updated_at)
          VALUES (?1, 'new', ?2, ?3, ?3)",
         params![conversation_id, call_id, to_millis(now)],
@@ -86,7 +87,8 @@ pub fn set_state(
     closes: bool,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE leads SET state = ?2, updated_at = ?3,
             closed_at = CASE WHEN ?4 THEN COALESCE(closed_at, ?3) ELSE closed_at END
          WHERE id = ?1",
@@ -96,7 +98,8 @@ pub fn set_state(
 }
 
 pub fn set_job_value(conn: &Connection, id: i64, cents: Option<i64>) -> Result<()> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE leads SET job_value_cents = ?2 WHERE id = ?1",
         params![id, cents],
     )?;

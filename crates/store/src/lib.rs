@@ -20,6 +20,7 @@
 //! index cheaply; phone numbers as E.164 text.
 
 pub mod audit;
+mod cached;
 pub mod call_legs;
 pub mod calls;
 pub mod contacts;
@@ -171,6 +172,8 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Sync runs the same few dozen statements every poll: keep them all compiled.
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(())
 }
 

@@ -78,7 +78,8 @@ pub fn record_listed(
 ) -> Result<usize> {
     let mut new = 0;
     for m in items {
-        new += conn.execute(
+        new += crate::cached::execute(
+            conn,
             "INSERT INTO media (message_id, provider_media_id, content_type, uri, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (provider_media_id) DO NOTHING",
@@ -91,7 +92,8 @@ pub fn record_listed(
             ],
         )?;
     }
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE messages SET media_listed_at = ?2 WHERE id = ?1",
         params![message_id, to_millis(now)],
     )?;
@@ -130,7 +132,8 @@ pub fn mark_fetched(
     file_name: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE media SET local_path = ?2, fetched_at = ?3 WHERE provider_media_id = ?1",
         params![sid.as_str(), file_name, to_millis(now)],
     )?;

@@ -86,7 +86,7 @@ pub fn upsert_synced(
     m: &Synced<'_>,
     now: DateTime<Utc>,
 ) -> Result<(Message, bool)> {
-    let inserted = conn.execute(
+    let inserted = crate::cached::execute(conn,
         "INSERT INTO messages (provider, provider_message_id, conversation_id, direction, body, status,
             error_code, error_message, num_media, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
@@ -131,7 +131,8 @@ pub fn update_status(
     error_message: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let n = conn.execute(
+    let n = crate::cached::execute(
+        conn,
         "UPDATE messages SET status = ?3, error_code = ?4, error_message = ?5, updated_at = ?6
          WHERE provider = ?1 AND provider_message_id = ?2
            AND (status IS NOT ?3 OR error_code IS NOT ?4)",
@@ -157,7 +158,7 @@ pub fn insert_outgoing(
     automatic: bool,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    conn.execute(
+    crate::cached::execute(conn,
         "INSERT INTO messages (provider, conversation_id, direction, body, status, outbox_id, automatic,
             created_at, updated_at)
          VALUES (?1, ?2, 'outbound', ?3, 'pending', ?4, ?5, ?6, ?6)",
@@ -177,12 +178,14 @@ pub fn attach_provider_id(
     status: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "DELETE FROM messages WHERE provider = ?1 AND provider_message_id = ?2
            AND (outbox_id IS NULL OR outbox_id <> ?3)",
         params![provider, sid, outbox_id],
     )?;
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE messages SET provider_message_id = ?2, status = ?3, updated_at = ?4 WHERE outbox_id = ?1",
         params![outbox_id, sid, status, to_millis(now)],
     )?;
@@ -197,7 +200,8 @@ pub fn set_outgoing_status(
     error_message: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE messages SET status = ?2, error_code = ?3, error_message = ?4, updated_at = ?5 WHERE outbox_id = ?1",
         params![outbox_id, status, error_code, error_message, to_millis(now)],
     )?;
@@ -205,7 +209,8 @@ pub fn set_outgoing_status(
 }
 
 pub fn flag(conn: &Connection, id: i64, why: &str) -> Result<()> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE messages SET flagged = ?2 WHERE id = ?1",
         params![id, why],
     )?;
@@ -225,7 +230,8 @@ pub fn by_provider_id(conn: &Connection, provider: &str, sid: &str) -> Result<Op
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Message> {
-    conn.query_row(
+    crate::cached::query_row(
+        conn,
         &format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"),
         [id],
         from_row,
@@ -282,7 +288,8 @@ pub fn awaiting_delivery(
 
 /// Removes the pending copy of an outbox entry that will never be sent.
 pub fn delete_unsent(conn: &Connection, outbox_id: i64) -> Result<()> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "DELETE FROM messages WHERE outbox_id = ?1 AND provider_message_id IS NULL",
         [outbox_id],
     )?;

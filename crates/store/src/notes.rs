@@ -21,7 +21,8 @@ pub fn add(
     body: &str,
     now: DateTime<Utc>,
 ) -> Result<Note> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "INSERT INTO notes (conversation_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![conversation_id, author, body, to_millis(now)],
     )?;

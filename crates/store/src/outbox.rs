@@ -151,7 +151,7 @@ pub struct New<'a> {
 /// Queues a message. Returns `None` when a message with the same idempotency key already
 /// exists: the intent was recorded before, and must not be sent twice.
 pub fn enqueue(conn: &Connection, n: &New<'_>, now: DateTime<Utc>) -> Result<Option<i64>> {
-    let inserted = conn.execute(
+    let inserted = crate::cached::execute(conn,
         "INSERT INTO outbox (idempotency_key, kind, business_number, to_number, body, conversation_id,
             call_id, check_since, state, next_attempt_at, author, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10, ?11, ?11)
@@ -198,7 +198,8 @@ pub fn due(conn: &Connection, now: DateTime<Utc>, limit: u32) -> Result<Vec<Entr
 
 /// When the next pending entry falls due, if any.
 pub fn next_due_at(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
-    let at: Option<i64> = conn.query_row(
+    let at: Option<i64> = crate::cached::query_row(
+        conn,
         "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'",
         [],
         |r| r.get(0),
@@ -218,7 +219,8 @@ pub fn unresolved(conn: &Connection) -> Result<Vec<Entry>> {
 }
 
 pub fn count_waiting(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row(
+    Ok(crate::cached::query_row(
+        conn,
         "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'in_flight', 'unknown')",
         [],
         |r| r.get(0),
@@ -240,7 +242,7 @@ fn transition(
     let sql = format!("UPDATE outbox SET {sql_set} WHERE id = ?1 AND state IN ({states})");
     let mut p: Vec<&dyn rusqlite::ToSql> = vec![&id];
     p.extend_from_slice(extra);
-    Ok(conn.execute(&sql, p.as_slice())? == 1)
+    Ok(crate::cached::execute(conn, &sql, p.as_slice())? == 1)
 }
 
 /// Claims a pending entry for sending. False if someone else claimed or resolved it.

@@ -58,7 +58,7 @@ pub fn ensure(
     res: Resource,
     now: DateTime<Utc>,
 ) -> Result<(Cursor, bool)> {
-    let inserted = conn.execute(
+    let inserted = crate::cached::execute(conn,
         "INSERT OR IGNORE INTO sync_cursors (account, business_number, resource, watch_started_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?4)",
         params![account, number, res.as_str(), to_millis(now)],
@@ -75,7 +75,8 @@ pub fn mark_synced(
     res: Resource,
     through: DateTime<Utc>,
 ) -> Result<()> {
-    conn.execute(
+    crate::cached::execute(
+        conn,
         "UPDATE sync_cursors SET synced_through = ?4, updated_at = ?4
          WHERE account = ?1 AND business_number = ?2 AND resource = ?3",
         params![account, number, res.as_str(), to_millis(through)],
