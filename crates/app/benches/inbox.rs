@@ -937,7 +937,11 @@ fn build(path: &Path, size: Size) {
             ])
             .unwrap();
             let (action, code, why) = if c.texted {
-                ("send", "send", "Text back now")
+                (
+                    "send",
+                    "send",
+                    "A missed call from a textable number, not texted recently",
+                )
             } else if c.missed {
                 (
                     "skip",

@@ -150,7 +150,7 @@ impl Decision {
 
     pub fn describe(&self) -> String {
         match self {
-            Self::Send => "Text back now".to_owned(),
+            Self::Send => "A missed call from a textable number, not texted recently".to_owned(),
             Self::SendLate => {
                 "Missed a while ago: offer a late text-back instead of sending".to_owned()
             }

@@ -241,13 +241,13 @@ impl fmt::Display for TemplateKind {
 // NOTE: defaults stay within GSM-7 (no curly quotes or dashes) so they cost 160/153 per part,
 // not 70/67, and carry the opt-out line carriers expect in a first message.
 const BUSINESS_HOURS: &str = "Hi {first_name}, this is {business_name}. Sorry we missed your call! \
-We're with a customer and will call you back shortly. Or book a time that suits you: {booking_link} \
+We're with a customer and will call you back shortly. Or book a time that suits you: {booking_link}\n\
 Reply STOP to opt out.";
 const AFTER_HOURS: &str = "Hi {first_name}, thanks for calling {business_name}. We're closed right now, \
-but we'll call you back as soon as we open. You can also book a time here: {booking_link} \
+but we'll call you back as soon as we open. You can also book a time here: {booking_link}\n\
 Reply STOP to opt out.";
 const LATE: &str = "Hi {first_name}, this is {business_name}. Sorry we missed your call earlier. \
-Do you still need a hand? Reply here, or book a time: {booking_link} Reply STOP to opt out.";
+Do you still need a hand? Reply here, or book a time: {booking_link}\nReply STOP to opt out.";
 
 /// The built-in text for `kind`: friendly, with the booking link and the opt-out line.
 pub fn default_template(kind: TemplateKind) -> &'static str {
