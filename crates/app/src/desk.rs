@@ -599,16 +599,7 @@ async fn boot(
         None => {
             let sim = Sim::start(SimConfig::default()).await.map_err(internal)?;
             let number = PhoneNumber::parse_e164(SimConfig::DEFAULT_NUMBER).map_err(internal)?;
-            config.numbers = vec![BusinessNumber {
-                number,
-                answered_by_ivr: false,
-            }];
-            config.provider.api_base = sim.base_url();
-            config.engine.responder = true;
-            if config.business.booking_link.is_empty() {
-                config.business.name = "Demo Plumbing & Heating".into();
-                config.business.booking_link = "https://book.example.com/demo".into();
-            }
+            config.use_demo_simulator(&sim.base_url(), number);
             // Demo data has its own database, fresh each start, never mixed with an account's.
             let path = data_dir.join("demo").join("textback-demo.db");
             for suffix in ["", "-wal", "-shm"] {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use textback_domain::{PhoneNumber, SystemClock};
-use textback_engine::config::{self, BusinessNumber, Config};
+use textback_engine::config::{self, Config};
 use textback_engine::credentials::{self, Source};
 use textback_engine::{DomainEvent, Engine};
 use textback_providers::Provider;
@@ -160,16 +160,7 @@ pub fn demo(flag: Option<&Path>) -> ExitCode {
             Ok(n) => n,
             Err(e) => return fail(e),
         };
-        cfg.numbers = vec![BusinessNumber {
-            number,
-            answered_by_ivr: false,
-        }];
-        cfg.provider.api_base = sim.base_url();
-        cfg.engine.responder = true;
-        if cfg.business.booking_link.is_empty() {
-            cfg.business.name = "Demo Plumbing & Heating".into();
-            cfg.business.booking_link = "https://book.example.com/demo".into();
-        }
+        cfg.use_demo_simulator(&sim.base_url(), number);
         // Demo data has its own database, never mixed with a real account's.
         let dir = std::env::temp_dir().join(format!("textback-demo-{}", std::process::id()));
         let store = match Store::open(&dir.join("demo.db")) {

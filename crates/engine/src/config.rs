@@ -489,6 +489,21 @@ impl Config {
             .unwrap_or_else(default_data_dir)
     }
 
+    /// Points this config at a demo simulator: its one number, its base URL, this process as the
+    /// responder, and a demo business unless the user already set one up.
+    pub fn use_demo_simulator(&mut self, base_url: &str, number: PhoneNumber) {
+        self.numbers = vec![BusinessNumber {
+            number,
+            answered_by_ivr: false,
+        }];
+        self.provider.api_base = base_url.to_owned();
+        self.engine.responder = true;
+        if self.business.booking_link.is_empty() {
+            self.business.name = "Demo Plumbing & Heating".into();
+            self.business.booking_link = "https://book.example.com/demo".into();
+        }
+    }
+
     pub fn is_staff(&self, phone: &PhoneNumber) -> bool {
         self.staff.iter().any(|s| s.phone.as_ref() == Some(phone))
     }
