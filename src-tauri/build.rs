@@ -6,6 +6,7 @@
 /// unless a capability grants its `allow-…` permission; add new commands here first.
 const COMMANDS: &[&str] = &[
     "app_status",
+    "app_shown",
     "inbox_list",
     "conversation_open",
     "conversation_reply",

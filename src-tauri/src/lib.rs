@@ -9,6 +9,7 @@
 //! - `tray`: the tray icon with the unread count, Show and Quit.
 //! - `lifecycle`: the hooks the engine plugs into (`on_quit`).
 //! - `media_protocol`: the `textback-media` URI scheme serving MMS pictures to the webview.
+//! - `startup`: logs how long it took until the UI showed the inbox.
 //!
 //! Adding an IPC command: write it in `src/commands/<domain>.rs` as a 3–10 line adapter, register
 //! it in `invoke_handler` below, and make sure its name is in `build.rs` `COMMANDS` and its
@@ -20,6 +21,7 @@ mod commands;
 mod launch_at_login;
 mod lifecycle;
 mod media_protocol;
+mod startup;
 mod tray;
 
 use textback_app::{Desk, DeskOptions};
@@ -34,6 +36,7 @@ pub const OPEN_CONVERSATION_EVENT: &str = "textback://open-conversation";
 
 /// Builds and runs the app until the user quits from the tray.
 pub fn run() {
+    startup::note_process_start();
     init_tracing();
 
     let app = tauri::Builder::default()
@@ -67,6 +70,7 @@ pub fn run() {
         )
         .invoke_handler(tauri::generate_handler![
             commands::app::app_status,
+            commands::app::app_shown,
             commands::inbox::inbox_list,
             commands::conversation::conversation_open,
             commands::conversation::conversation_reply,

@@ -82,3 +82,48 @@ pub fn next_run_at(conn: &Connection) -> Result<Option<DateTime<Utc>>> {
     )?;
     Ok(at.map(from_millis))
 }
+
+/// Cancels every pending job whose key starts with `prefix` (e.g. all of one lead's timers).
+pub fn cancel_prefixed(conn: &Connection, prefix: &str, now: DateTime<Utc>) -> Result<usize> {
+    // NOTE: substr, not LIKE: keys may contain '%' or '_'.
+    let n = crate::cached::execute(
+        conn,
+        "UPDATE jobs SET state = 'cancelled', updated_at = ?2
+         WHERE state = 'pending' AND substr(key, 1, length(?1)) = ?1",
+        params![prefix, to_millis(now)],
+    )?;
+    Ok(n)
+}
+
+/// Moves a pending job to a later time (its run fell outside sending hours) and counts the try.
+pub fn postpone(
+    conn: &Connection,
+    id: i64,
+    run_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = crate::cached::execute(
+        conn,
+        "UPDATE jobs SET run_at = ?2, attempts = attempts + 1, updated_at = ?3
+         WHERE id = ?1 AND state = 'pending'",
+        params![id, to_millis(run_at), to_millis(now)],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn pending_with_key(conn: &Connection, key: &str) -> Result<Option<Job>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, key, kind, run_at, payload, attempts FROM jobs WHERE key = ?1 AND state = 'pending'",
+    )?;
+    let mut rows = stmt.query_map([key], |r| {
+        Ok(Job {
+            id: r.get(0)?,
+            key: r.get(1)?,
+            kind: r.get(2)?,
+            run_at: from_millis(r.get(3)?),
+            payload: r.get(4)?,
+            attempts: r.get(5)?,
+        })
+    })?;
+    Ok(rows.next().transpose()?)
+}

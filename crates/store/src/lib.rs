@@ -20,12 +20,14 @@
 //! index cheaply; phone numbers as E.164 text.
 
 pub mod audit;
+pub mod bookings;
 mod cached;
 pub mod call_legs;
 pub mod calls;
 pub mod contacts;
 pub mod conversations;
 pub mod decisions;
+pub mod escalations;
 pub mod jobs;
 pub mod leads;
 pub mod media;

@@ -231,8 +231,71 @@ CREATE INDEX messages_media_unlisted ON messages (id)
     WHERE num_media > 0 AND media_listed_at IS NULL AND direction = 'inbound';
 "#;
 
+/// Version 5: the lead lifecycle — follow-up touches, the per-lead booking reference,
+/// escalations and the pages they sent, bookings from calendar integrations.
+const V5: &str = r#"
+-- Touches sent (the text-back is touch 1) and when the last went out; the follow-up sequence
+-- counts these. ref: the per-lead reference in the tracked booking link (bookings carry it
+-- back). close_reason: booked | lost | opted_out | superseded | inactive.
+ALTER TABLE leads ADD COLUMN touches INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leads ADD COLUMN last_touch_at INTEGER;
+ALTER TABLE leads ADD COLUMN ref TEXT;
+ALTER TABLE leads ADD COLUMN close_reason TEXT;
+ALTER TABLE leads ADD COLUMN last_activity_at INTEGER;
+ALTER TABLE leads ADD COLUMN replied_at INTEGER;
+CREATE UNIQUE INDEX leads_by_ref ON leads (ref) WHERE ref IS NOT NULL;
+CREATE INDEX leads_open_activity ON leads (last_activity_at) WHERE closed_at IS NULL;
+CREATE INDEX leads_opened ON leads (opened_at);
+
+-- The lead an automatic message belongs to (follow-ups, escalation pages).
+ALTER TABLE outbox ADD COLUMN lead_id INTEGER REFERENCES leads(id);
+
+-- One open escalation per lead; a second rule firing adds its reason to the open one.
+CREATE TABLE escalations (
+    id              INTEGER PRIMARY KEY,
+    lead_id         INTEGER NOT NULL REFERENCES leads(id),
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    reasons         TEXT NOT NULL,           -- one line per rule that fired
+    opened_at       INTEGER NOT NULL,
+    pages           INTEGER NOT NULL DEFAULT 0,
+    backup_added    INTEGER NOT NULL DEFAULT 0,
+    acked_at        INTEGER,
+    acked_by        TEXT,
+    updated_at      INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX escalations_one_open ON escalations (lead_id) WHERE acked_at IS NULL;
+CREATE INDEX escalations_by_conversation ON escalations (conversation_id, id);
+
+-- Who was paged for an escalation, when, and the SMS that carried it (NULL: alert only).
+CREATE TABLE escalation_pages (
+    id            INTEGER PRIMARY KEY,
+    escalation_id INTEGER NOT NULL REFERENCES escalations(id),
+    staff         TEXT NOT NULL,
+    phone         TEXT,
+    round         INTEGER NOT NULL,
+    outbox_id     INTEGER REFERENCES outbox(id),
+    sent_at       INTEGER NOT NULL,
+    UNIQUE (escalation_id, staff, round)
+) STRICT;
+CREATE INDEX escalation_pages_by_phone ON escalation_pages (phone, sent_at);
+
+-- Bookings seen from a calendar integration, keyed by the source's id.
+CREATE TABLE bookings (
+    id             INTEGER PRIMARY KEY,
+    source         TEXT NOT NULL,            -- calcom | manual
+    external_id    TEXT NOT NULL,
+    lead_id        INTEGER REFERENCES leads(id),
+    status         TEXT NOT NULL,            -- accepted | pending | cancelled | rescheduled | ...
+    starts_at      INTEGER,
+    attendee_name  TEXT,
+    attendee_phone TEXT,
+    updated_at     INTEGER NOT NULL,
+    UNIQUE (source, external_id)
+) STRICT;
+"#;
+
 /// Every migration, in order. The index + 1 is the schema version.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

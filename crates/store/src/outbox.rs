@@ -14,6 +14,12 @@ pub enum Kind {
     TextBack,
     LateTextBack,
     Manual,
+    /// A later touch of a lead's follow-up sequence.
+    FollowUp,
+    /// A reply to a keyword: the opt-out confirmation or the HELP text.
+    KeywordReply,
+    /// An SMS to a member of staff about an escalated lead.
+    Escalation,
 }
 
 impl Kind {
@@ -22,6 +28,9 @@ impl Kind {
             Kind::TextBack => "textback",
             Kind::LateTextBack => "late_textback",
             Kind::Manual => "manual",
+            Kind::FollowUp => "followup",
+            Kind::KeywordReply => "keyword_reply",
+            Kind::Escalation => "escalation",
         }
     }
 
@@ -29,13 +38,24 @@ impl Kind {
         match s {
             "textback" => Kind::TextBack,
             "late_textback" => Kind::LateTextBack,
+            "followup" => Kind::FollowUp,
+            "keyword_reply" => Kind::KeywordReply,
+            "escalation" => Kind::Escalation,
             _ => Kind::Manual,
         }
     }
 
     /// Sent by Textback on its own (only the responder desk sends these).
     pub fn is_automatic(self) -> bool {
-        matches!(self, Kind::TextBack)
+        matches!(
+            self,
+            Kind::TextBack | Kind::FollowUp | Kind::KeywordReply | Kind::Escalation
+        )
+    }
+
+    /// A touch of the lead's sequence (the text-back or a follow-up): counts towards its cap.
+    pub fn is_touch(self) -> bool {
+        matches!(self, Kind::TextBack | Kind::LateTextBack | Kind::FollowUp)
     }
 }
 
@@ -328,4 +348,46 @@ pub fn pending_to(conn: &Connection, phone: &str) -> Result<Vec<i64>> {
         .query_map([phone], |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// Ties a queued message to the lead it works (follow-ups, escalation pages).
+pub fn set_lead(conn: &Connection, id: i64, lead_id: i64) -> Result<()> {
+    crate::cached::execute(
+        conn,
+        "UPDATE outbox SET lead_id = ?2 WHERE id = ?1",
+        params![id, lead_id],
+    )?;
+    Ok(())
+}
+
+/// The lead a queued message works, if any.
+pub fn lead_of(conn: &Connection, id: i64) -> Result<Option<i64>> {
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT lead_id FROM outbox WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )?)
+}
+
+/// Cancels every automatic message still waiting for a lead (it booked, replied, was lost).
+pub fn cancel_for_lead(
+    conn: &Connection,
+    lead_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM outbox WHERE lead_id = ?1 AND state = 'pending' AND kind = 'followup'",
+    )?;
+    let ids = stmt
+        .query_map([lead_id], |r| r.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut cancelled = Vec::new();
+    for id in ids {
+        if cancel(conn, id, reason, now)? {
+            cancelled.push(id);
+        }
+    }
+    Ok(cancelled)
 }

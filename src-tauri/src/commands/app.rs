@@ -7,3 +7,9 @@ use super::DeskState;
 pub async fn app_status(desk: DeskState<'_>) -> Result<AppStatus, IpcError> {
     desk.status().await
 }
+
+/// The UI's inbox is on screen for the first time: logs how long start-up took.
+#[tauri::command]
+pub fn app_shown() {
+    crate::startup::report_shown();
+}

@@ -1,5 +1,7 @@
 //! Store tests on a real SQLite file in a temp dir.
 
+mod lifecycle;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use textback_domain::ProviderMediaId;
 use textback_store::{
@@ -435,28 +437,34 @@ fn synced_copy_of_our_own_message_is_merged_not_duplicated() {
 /// An inbound message in a fresh conversation; returns its row id.
 fn inbound(store: &Store, sid: &str, num_media: i64) -> i64 {
     store
-        .immediate(|tx| {
-            let contact = contacts::ensure(tx, "+14155550111", t0())?;
-            let conv = conversations::ensure(tx, "+15005550006", contact, t0())?;
-            let (m, _) = messages::upsert_synced(
-                tx,
-                &messages::Synced {
-                    provider: "twilio",
-                    provider_message_id: sid,
-                    conversation_id: conv,
-                    direction: messages::Direction::Inbound,
-                    body: "photo",
-                    status: "received",
-                    error_code: None,
-                    error_message: None,
-                    num_media,
-                    created_at: t0(),
-                },
-                t0(),
-            )?;
-            Ok(m.id)
-        })
+        .immediate(|tx| inbound_on(tx, sid, num_media))
         .unwrap()
+}
+
+fn inbound_on(
+    conn: &textback_store::Connection,
+    sid: &str,
+    num_media: i64,
+) -> textback_store::Result<i64> {
+    let contact = contacts::ensure(conn, "+14155550111", t0())?;
+    let conv = conversations::ensure(conn, "+15005550006", contact, t0())?;
+    let (m, _) = messages::upsert_synced(
+        conn,
+        &messages::Synced {
+            provider: "twilio",
+            provider_message_id: sid,
+            conversation_id: conv,
+            direction: messages::Direction::Inbound,
+            body: "photo",
+            status: "received",
+            error_code: None,
+            error_message: None,
+            num_media,
+            created_at: t0(),
+        },
+        t0(),
+    )?;
+    Ok(m.id)
 }
 
 fn me(sid: &str) -> ProviderMediaId {
@@ -558,16 +566,13 @@ fn media_are_listed_once_per_message_and_keyed_by_sid() {
 fn an_older_database_gains_the_media_table_and_lists_its_old_picture_messages() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("textback.db");
-    let store = Store::open(&path).unwrap();
-    let mms = inbound(&store, "MM9", 1);
-    drop(store);
-    // Turn the file back into a version 3 database (before media existed).
+    // A version 3 database (before media existed), made by that version's migrations.
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(
-        "DROP INDEX messages_media_unlisted; DROP TABLE media;
-         ALTER TABLE messages DROP COLUMN media_listed_at; PRAGMA user_version = 3;",
-    )
-    .unwrap();
+    for sql in &textback_store::migrations::MIGRATIONS[..3] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", 3).unwrap();
+    let mms = inbound_on(&conn, "MM9", 1).unwrap();
     drop(conn);
     let store = Store::open(&path).unwrap();
     assert_eq!(

@@ -23,6 +23,8 @@ export type ProviderCredentials =
 
 export interface Backend {
   appStatus(): Promise<AppStatus>;
+  /** The inbox is on screen for the first time (start-up timing, logged by the app). */
+  appShown(): Promise<void>;
   inboxList(query: InboxQuery): Promise<InboxPage>;
   /** Opens a thread; marks it read on this desk. */
   conversationOpen(id: number): Promise<Thread>;

@@ -280,6 +280,8 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
       return clone(status);
     },
 
+    async appShown() {},
+
     async inboxList(q) {
       const limit = Math.min(Math.max(1, q.limit), 500);
       const needle = (q.search ?? "").trim().toLowerCase();

@@ -16,6 +16,7 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export function createTauriBackend(): Backend {
   return {
     appStatus: () => call("app_status"),
+    appShown: () => call("app_shown"),
     inboxList: (query) => call("inbox_list", { query }),
     conversationOpen: (id) => call("conversation_open", { id }),
     conversationReply: (id, body) => call("conversation_reply", { id, body }),
