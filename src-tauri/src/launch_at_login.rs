@@ -6,8 +6,9 @@ use tauri_plugin_autostart::ManagerExt;
 use textback_app::Desk;
 
 /// Makes the OS setting match the config at start (the file may have been edited by hand).
-pub fn apply(app: &AppHandle, desk: &Desk) {
-    let wanted = tauri::async_runtime::block_on(desk.settings()).launch_at_login;
+/// NOTE: async: it runs in the task that starts the desk, where blocking on the runtime panics.
+pub async fn apply(app: &AppHandle, desk: &Desk) {
+    let wanted = desk.settings().await.launch_at_login;
     set(app, wanted);
 }
 

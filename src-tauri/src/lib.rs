@@ -18,12 +18,14 @@
 pub mod alerts;
 mod bridge;
 mod commands;
+mod desk_slot;
 mod launch_at_login;
 mod lifecycle;
 mod media_protocol;
 mod startup;
 mod tray;
 
+use desk_slot::DeskSlot;
 use textback_app::{Desk, DeskOptions};
 
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
@@ -51,11 +53,25 @@ pub fn run() {
         ))
         .setup(|app| {
             tray::install(app.handle())?;
-            let desk = tauri::async_runtime::block_on(Desk::start(desk_options()))
-                .map_err(|e| format!("Textback could not start: {}", e.message))?;
-            launch_at_login::apply(app.handle(), &desk);
-            app.manage(desk.clone());
-            bridge::start(app.handle().clone(), desk);
+            app.manage(DeskSlot::new());
+            // NOTE: not awaited here: the window is created after `setup` returns, so its web
+            // process starts while the engine opens the database (start-up time).
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let started = Desk::start(desk_options()).await;
+                let slot = handle.state::<DeskSlot>();
+                match started {
+                    Ok(desk) => {
+                        launch_at_login::apply(&handle, &desk).await;
+                        slot.fill(Ok(desk.clone()));
+                        bridge::start(handle.clone(), desk);
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e.message, "Textback could not start");
+                        slot.fill(Err(e.message));
+                    }
+                }
+            });
             Ok(())
         })
         // MMS pictures for `<img src>` (see `media_protocol`); answered off the main thread.
@@ -82,10 +98,19 @@ pub fn run() {
             commands::conversation::call_send_late_textback,
             commands::lead::lead_mark_booked,
             commands::lead::lead_mark_lost,
+            commands::escalation::escalation_acknowledge,
+            commands::results::results_funnel,
             commands::contact::contact_rename,
             commands::settings::settings_get,
             commands::settings::settings_save,
             commands::settings::template_preview,
+            commands::roster::roster_week,
+            commands::roster::roster_now,
+            commands::dnt::dnt_list,
+            commands::dnt::dnt_add,
+            commands::dnt::dnt_remove,
+            commands::dnt::dnt_import,
+            commands::dnt::dnt_export,
             commands::provider::provider_connect,
             commands::provider::provider_finish_connect,
         ])

@@ -1,9 +1,8 @@
 //! Hooks where the engine plugs into the app's lifetime.
 
-use std::sync::Arc;
-
 use tauri::{AppHandle, Manager};
-use textback_app::Desk;
+
+use crate::desk_slot::DeskSlot;
 
 /// Runs once when the app exits (tray Quit, `AppHandle::exit`, the OS ending the session), on
 /// the main thread, after the event loop has stopped and before the process ends.
@@ -13,10 +12,9 @@ use textback_app::Desk;
 /// in-flight for reconciliation. Blocking here is fine; the windows are already gone.
 pub(crate) fn on_quit(app: &AppHandle) {
     tracing::info!("Textback is quitting");
-    let Some(desk) = app.try_state::<Arc<Desk>>() else {
+    let Some(desk) = app.try_state::<DeskSlot>().and_then(|slot| slot.ready()) else {
         return;
     };
-    let desk = desk.inner().clone();
     let stopped = tauri::async_runtime::block_on(async move {
         tokio::time::timeout(std::time::Duration::from_secs(5), desk.shutdown()).await
     });

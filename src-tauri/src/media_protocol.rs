@@ -2,17 +2,15 @@
 //! `Desk::media` (disk cache, else fetched through the provider). The window's CSP allows this
 //! scheme and nothing remote, so every picture comes through here.
 
-use std::sync::Arc;
-
 use tauri::http::{Response, StatusCode, header};
 use tauri::{AppHandle, Manager};
-use textback_app::Desk;
+
+use crate::desk_slot::DeskSlot;
 
 pub async fn answer(app: AppHandle, path: String) -> Response<Vec<u8>> {
-    let Some(desk) = app.try_state::<Arc<Desk>>() else {
+    let Some(desk) = app.try_state::<DeskSlot>().and_then(|slot| slot.ready()) else {
         return status(StatusCode::SERVICE_UNAVAILABLE);
     };
-    let desk = desk.inner().clone();
     match desk.media(path.trim_start_matches('/')).await {
         Ok((content_type, bytes)) => Response::builder()
             .header(header::CONTENT_TYPE, content_type)

@@ -12,8 +12,9 @@
 //!
 //! Measured with many iterations through `textback_app::inbox::{list, open}` — exactly what
 //! the Tauri commands call: the first page (limit 50, filter all), the next page via its
-//! cursor, search (a name, part of a number, common words, a rare word, a miss) and opening a
-//! random thread (which also marks it read). Prints p50/p95/max against the targets;
+//! cursor, the first page of each lead filter (needs reply, unbooked, escalated, booked),
+//! search (a name, part of a number, common words, a rare word, a miss) and opening a random
+//! thread (which also marks it read). Prints p50/p95/max against the targets;
 //! `BENCH_ENFORCE=1` makes a missed target exit non-zero.
 //!
 //! The data is deterministic (fixed seed and clock), so figures are comparable across runs.
@@ -27,7 +28,7 @@ use textback_app::inbox;
 use textback_store::{Store, migrations};
 
 /// Bump when the generated data changes, so cached databases are rebuilt.
-const GENERATOR: u32 = 2;
+const GENERATOR: u32 = 3;
 
 /// "Now" for the generated data: 2026-06-01T00:00:00Z.
 const NOW_MS: i64 = 1_780_272_000_000;
@@ -196,6 +197,36 @@ fn main() {
         }),
         TARGET_PAGE_MS,
     ));
+
+    // The lead filters' first pages: open escalations are few, the others many.
+    for (filter, name) in [
+        (InboxFilter::NeedsReply, "needs reply"),
+        (InboxFilter::Unbooked, "unbooked"),
+        (InboxFilter::Escalated, "escalated"),
+        (InboxFilter::Booked, "booked"),
+    ] {
+        let page = || {
+            inbox::list(
+                &store,
+                &InboxQuery {
+                    search: None,
+                    filter,
+                    before: None,
+                    limit: 50,
+                },
+            )
+            .expect("filtered page")
+        };
+        let found = page().items.len();
+        assert!(found > 0, "the {name} filter finds rows");
+        rows.push(Row::new(
+            &format!("filter {name} (first page; {found} rows)"),
+            measure(size.page_iters, || {
+                std::hint::black_box(page());
+            }),
+            TARGET_PAGE_MS,
+        ));
+    }
 
     // Search.
     let mut all_searches = Vec::new();
@@ -987,6 +1018,18 @@ fn build(path: &Path, size: Size) {
                 .unwrap();
         }
     }
+    // Escalations: every 20th lead that got a reply; those still open are the escalated
+    // filter's rows (about one conversation in 400), the booked ones were taken.
+    tx.execute_batch(
+        "INSERT INTO escalations (lead_id, conversation_id, reasons, opened_at, pages, acked_at,
+             acked_by, updated_at)
+         SELECT id, conversation_id, 'replied 9 min ago and nobody has answered', updated_at, 1,
+                CASE WHEN closed_at IS NULL THEN NULL ELSE updated_at END,
+                CASE WHEN closed_at IS NULL THEN NULL ELSE 'Dee' END, updated_at
+         FROM leads WHERE state IN ('replied', 'booked') AND id % 20 = 0;
+         UPDATE leads SET escalated = 1 WHERE id IN (SELECT lead_id FROM escalations);",
+    )
+    .unwrap();
     tx.commit().unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
     drop(conn);

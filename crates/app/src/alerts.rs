@@ -71,6 +71,17 @@ pub fn for_event(e: &DomainEvent, responder: bool) -> Option<Alert> {
             message.clone(),
             None,
         ),
+        // Every round, until someone takes it (in the app, or by texting OK).
+        DomainEvent::EscalationPaged {
+            staff,
+            summary,
+            conversation_id,
+            ..
+        } => alert(
+            format!("Needs a person now: {}", staff.join(", ")),
+            summary.clone(),
+            Some(*conversation_id),
+        ),
         _ => None,
     }
 }

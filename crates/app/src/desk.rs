@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use textback_domain::{HumanDuration, PhoneNumber, RenderContext, SystemClock, Template, segments};
-use textback_engine::config::{BusinessNumber, Config, Staff};
+use textback_engine::config::{BusinessNumber, Config};
 use textback_engine::{DomainEvent, Engine, EngineError, Running, credentials};
 use textback_providers::twilio::{TwilioAuth, TwilioClient};
 use textback_providers::{Provider, ProviderError, Secret};
@@ -17,8 +17,8 @@ use textback_store::{Store, audit, contacts, conversations, leads, notes, outbox
 use tokio::sync::{Mutex, broadcast};
 
 use crate::dto::{
-    AppStatus, IpcError, Mode, ProviderConnectResult, Responder, Settings, StaffMember,
-    TemplatePreview, TimelineItem,
+    AppStatus, IpcError, Mode, ProviderConnectResult, Responder, Settings, TemplatePreview,
+    TimelineItem,
 };
 use crate::inbox::rfc3339;
 
@@ -399,6 +399,42 @@ impl Desk {
         self.set_lead(id, "lost", None).await
     }
 
+    /// "I've got it": this desk's user takes an escalation, so paging stops. The first to take
+    /// it wins; taking one already taken changes nothing and answers who has it.
+    pub async fn acknowledge_escalation(
+        &self,
+        id: i64,
+    ) -> Result<crate::dto::EscalationInfo, IpcError> {
+        let store = self.store().await;
+        let user = self.opts.desk_user.clone();
+        let (taken, info) = blocking(move || {
+            let now = chrono::Utc::now();
+            Ok(store.immediate(|tx| {
+                let taken = textback_engine::lifecycle::acknowledge(tx, id, &user, now)?;
+                let esc = textback_store::escalations::get(tx, id)?;
+                Ok((taken, crate::inbox::escalation_info(tx, esc)?))
+            })?)
+        })
+        .await?;
+        let event = taken.unwrap_or(DomainEvent::ConversationChanged {
+            conversation_id: info.conversation_id,
+        });
+        let _ = self.events.send(event);
+        Ok(info)
+    }
+
+    /// The owner's results for a period in the business's time zone (see [`crate::funnel`]).
+    pub async fn funnel(&self, q: crate::dto::FunnelQuery) -> Result<crate::dto::Funnel, IpcError> {
+        let tz = self
+            .config()
+            .await
+            .business_hours()
+            .map(|h| h.tz)
+            .map_err(invalid)?;
+        let store = self.store().await;
+        blocking(move || crate::funnel::build(&store, tz, &q)).await
+    }
+
     async fn set_lead(
         &self,
         id: i64,
@@ -410,18 +446,12 @@ impl Desk {
             Ok(s.immediate(|tx| {
                 conversations::get(tx, id)?;
                 let lead = leads::ensure_open(tx, id, None, now)?;
-                leads::set_state(tx, lead.id, state, true, now)?;
                 if value.is_some() {
                     leads::set_job_value(tx, lead.id, value)?;
                 }
-                audit::record(
-                    tx,
-                    now,
-                    user,
-                    &format!("lead_{state}"),
-                    Some(&format!("conversation:{id}")),
-                    None,
-                )
+                // Closes the lead and stops its follow-ups, timers and paging; audited.
+                textback_engine::lifecycle::stop_lead(tx, lead.id, state, state, user, now)?;
+                Ok(())
             })?)
         })
         .await
@@ -491,6 +521,95 @@ impl Desk {
                 segments: segments(text).into(),
             },
         }
+    }
+
+    /// Who works, who is off and who is on call for the seven days from `week_start`
+    /// ("2026-03-09"; default: this week's Monday in the business's zone).
+    pub async fn roster_week(
+        &self,
+        week_start: Option<&str>,
+    ) -> Result<crate::dto::RosterWeek, IpcError> {
+        let start = crate::team::parse_week_start(week_start)?;
+        crate::team::week(&*self.config().await, start, chrono::Utc::now())
+    }
+
+    /// Who is on shift now (else on call), and until when.
+    pub async fn roster_now(&self) -> Result<crate::dto::RosterNow, IpcError> {
+        crate::team::now(&*self.config().await, chrono::Utc::now())
+    }
+
+    /// The do-not-text list, oldest opt-out first.
+    pub async fn dnt_list(&self) -> Result<Vec<crate::dto::DntNumber>, IpcError> {
+        let store = self.store().await;
+        blocking(move || crate::dnt::list(&store)).await
+    }
+
+    /// Puts a number on the do-not-text list by hand (audited; queued texts to it cancelled).
+    pub async fn dnt_add(&self, phone: &str) -> Result<crate::dto::DntNumber, IpcError> {
+        let phone = crate::dnt::parse_phone(phone, self.config().await.business.region)?;
+        let (store, user) = (self.store().await, self.opts.desk_user.clone());
+        let (listed, added) = blocking(move || {
+            let actor = crate::dnt::Actor {
+                name: &user,
+                now: chrono::Utc::now(),
+            };
+            crate::dnt::add(&store, &phone, actor)
+        })
+        .await?;
+        if added {
+            let _ = self.events.send(DomainEvent::OptedOut {
+                phone: listed.phone.clone(),
+                source: crate::dnt::SOURCE_STAFF.to_owned(),
+            });
+        }
+        Ok(listed)
+    }
+
+    /// Takes a number off the do-not-text list (the customer asked to be texted again);
+    /// audited with the reason.
+    pub async fn dnt_remove(&self, phone: &str, reason: Option<String>) -> Result<(), IpcError> {
+        let phone = crate::dnt::parse_phone(phone, self.config().await.business.region)?;
+        let (store, user) = (self.store().await, self.opts.desk_user.clone());
+        let e164 = phone.as_str().to_owned();
+        blocking(move || {
+            let actor = crate::dnt::Actor {
+                name: &user,
+                now: chrono::Utc::now(),
+            };
+            crate::dnt::remove(&store, &phone, reason.as_deref(), actor)
+        })
+        .await?;
+        let _ = self.events.send(DomainEvent::OptedIn { phone: e164 });
+        Ok(())
+    }
+
+    /// Imports a do-not-text CSV; bad rows are reported by line, the rest imported.
+    pub async fn dnt_import(&self, csv: String) -> Result<crate::dto::DntImportResult, IpcError> {
+        let region = self.config().await.business.region;
+        let (store, user) = (self.store().await, self.opts.desk_user.clone());
+        let (result, added) = blocking(move || {
+            let actor = crate::dnt::Actor {
+                name: &user,
+                now: chrono::Utc::now(),
+            };
+            crate::dnt::import(&store, &csv, region, actor)
+        })
+        .await?;
+        // NOTE: capped: a 100,000-row import would only overflow the event channel; the
+        // inbox shows the rest on its next refresh.
+        for phone in added.into_iter().take(200) {
+            let _ = self.events.send(DomainEvent::OptedOut {
+                phone,
+                source: crate::dnt::SOURCE_IMPORT.to_owned(),
+            });
+        }
+        Ok(result)
+    }
+
+    /// The do-not-text list as CSV, safe to open in a spreadsheet.
+    pub async fn dnt_export(&self) -> Result<String, IpcError> {
+        let store = self.store().await;
+        blocking(move || crate::dnt::export(&store)).await
     }
 
     /// Checks Twilio credentials live. Only when they work are they saved to the keychain;
@@ -644,7 +763,11 @@ async fn boot(
             }
         }
     });
-    let running = Some(engine.start());
+    let mut running = engine.start();
+    if demo.is_none() {
+        engine.start_bookings(&mut running, &*vars);
+    }
+    let running = Some(running);
     tracing::info!(?mode, store = %store_path.display(), "desk started");
     Ok(Runtime {
         mode,
@@ -673,17 +796,15 @@ fn settings_of(c: &Config) -> Settings {
         dedupe_window: c.textback.dedupe_window.to_string(),
         poll_interval: c.engine.poll_interval.to_string(),
         responder: c.engine.responder,
-        staff: c
-            .staff
-            .iter()
-            .map(|s| StaffMember {
-                name: s.name.clone(),
-                phone: s.phone.as_ref().map(|p| p.to_string()),
-            })
-            .collect(),
+        staff: crate::team::staff_of(c),
         alert_repeat: c.app.alert_repeat.to_string(),
         canned_replies: c.app.canned_replies.clone(),
         launch_at_login: c.app.launch_at_login,
+        followup: crate::lead_settings::followup_of(c),
+        sending_hours: crate::lead_settings::sending_hours_of(c),
+        escalation: crate::lead_settings::escalation_of(c),
+        compliance: crate::lead_settings::compliance_of(c),
+        shifts: crate::team::shifts_of(c),
         env_locked: c.env_locked.clone(),
     }
 }
@@ -713,23 +834,12 @@ fn apply_settings(c: &mut Config, s: &Settings) -> Result<(), IpcError> {
     c.textback.dedupe_window = field("Dedupe window", HumanDuration::parse(&s.dedupe_window))?;
     c.engine.poll_interval = field("Poll interval", HumanDuration::parse(&s.poll_interval))?;
     c.engine.responder = s.responder;
-    c.staff = s
-        .staff
-        .iter()
-        .filter(|m| !m.name.trim().is_empty())
-        .map(|m| {
-            Ok(Staff {
-                name: m.name.trim().to_owned(),
-                phone: match m.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-                    Some(p) => Some(field(
-                        &format!("Staff phone for {}", m.name),
-                        PhoneNumber::parse(p, c.business.region),
-                    )?),
-                    None => None,
-                },
-            })
-        })
-        .collect::<Result<_, IpcError>>()?;
+    // Staff and rota are checked together (the rota names staff); the backup must be staff.
+    crate::team::apply(c, &s.staff, &s.shifts)?;
+    crate::lead_settings::apply_followup(c, &s.followup)?;
+    crate::lead_settings::apply_sending_hours(c, &s.sending_hours)?;
+    crate::lead_settings::apply_escalation(c, &s.escalation)?;
+    crate::lead_settings::apply_compliance(c, &s.compliance)?;
     c.app.alert_repeat = field("Alert repeat", HumanDuration::parse(&s.alert_repeat))?;
     c.app.canned_replies = s
         .canned_replies

@@ -68,6 +68,8 @@ pub struct ConversationSummary {
     pub done: bool,
     pub assigned_to: Option<String>,
     pub opted_out: bool,
+    /// The newest lead has an open escalation: it needs a person now.
+    pub escalated: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
@@ -81,6 +83,8 @@ pub enum InboxFilter {
     Unbooked,
     Booked,
     Done,
+    /// The newest lead has an open escalation.
+    Escalated,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
@@ -155,6 +159,20 @@ pub enum TimelineItem {
         author: String,
         body: String,
     },
+    /// Something that happened to the conversation's lead, from the audit log: escalated
+    /// (`detail`: why), paged (`detail`: the round and who), acknowledged (`actor`: who took
+    /// it), booked, lost, opted out, booking cancelled.
+    Activity {
+        #[ts(type = "number")]
+        id: i64,
+        at: String,
+        /// escalated | escalation_reason_added | escalation_paged | escalation_acknowledged |
+        /// lead_booked | lead_lost | lead_opted_out | booking_cancelled
+        action: String,
+        /// A person's name, `engine`, `customer` or a booking source.
+        actor: String,
+        detail: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -167,6 +185,8 @@ pub struct Thread {
     pub job_value_cents: Option<i64>,
     pub can_reply: bool,
     pub reply_blocked_reason: Option<String>,
+    /// The newest lead's latest escalation, open or taken (none if it was never escalated).
+    pub escalation: Option<EscalationInfo>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -248,6 +268,9 @@ pub struct TemplatePreview {
 pub struct StaffMember {
     pub name: String,
     pub phone: Option<String>,
+    pub role: StaffRole,
+    /// The desk (computer) this person works at, for desktop alerts.
+    pub desk: Option<String>,
 }
 
 /// The settings the app edits (a view of the config file).
@@ -270,6 +293,11 @@ pub struct Settings {
     pub alert_repeat: String,
     pub canned_replies: Vec<String>,
     pub launch_at_login: bool,
+    pub followup: FollowUpSettings,
+    pub sending_hours: SendingHoursSettings,
+    pub escalation: EscalationRules,
+    pub compliance: ComplianceReplies,
+    pub shifts: RotaSettings,
     /// Field names set by TEXTBACK_* environment variables: shown read-only.
     pub env_locked: Vec<String>,
 }
@@ -295,6 +323,8 @@ pub enum UiEventKind {
     WentOffline,
     WentOnline,
     ConversationChanged,
+    /// A lead was escalated, paged again, or taken.
+    Escalation,
 }
 
 /// What the UI hears about a domain event: enough to refresh the right row or thread.
@@ -348,6 +378,25 @@ impl UiEvent {
             E::WentOnline { .. } => (UiEventKind::WentOnline, "Back online".to_owned()),
             E::SendingResumed => (UiEventKind::WentOnline, "Sending resumed".to_owned()),
             E::ConversationChanged { .. } => (UiEventKind::ConversationChanged, String::new()),
+            // NOTE: no UI kind of their own yet; the summary carries the message.
+            E::StorageProblem { message } | E::BackupFailed { message } => {
+                (UiEventKind::ConversationChanged, message.clone())
+            }
+            E::StorageRecovered => (
+                UiEventKind::ConversationChanged,
+                "Saving works again".to_owned(),
+            ),
+            E::BackupMade { .. } => (UiEventKind::ConversationChanged, String::new()),
+            E::EscalationRaised { reason, .. } => {
+                (UiEventKind::Escalation, format!("Escalated: {reason}"))
+            }
+            E::EscalationPaged { staff, .. } => (
+                UiEventKind::Escalation,
+                format!("Paged {}", staff.join(", ")),
+            ),
+            E::EscalationAcknowledged { by, .. } => {
+                (UiEventKind::Escalation, format!("Taken by {by}"))
+            }
         };
         UiEvent {
             kind,
@@ -355,4 +404,393 @@ impl UiEvent {
             summary,
         }
     }
+}
+
+// --- Lead-lifecycle settings: follow-ups, sending hours, escalation, compliance, rota ----------
+
+/// What a member of staff may do; escalations fall back to owners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    Owner,
+    Manager,
+    #[default]
+    Staff,
+}
+
+/// Where a follow-up lands after its delay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum TouchSnap {
+    /// Exactly the delay after the previous touch.
+    None,
+    /// The business's next opening at or after the delay.
+    NextOpening,
+    /// Opening time on the first business day after the delay ends.
+    NextBusinessDay,
+}
+
+/// One follow-up after the text-back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowUpTouch {
+    /// After the previous touch: "2h", "90s", "1d".
+    pub delay: String,
+    pub snap: TouchSnap,
+    /// Only while the business is open.
+    pub business_hours: bool,
+    pub template: String,
+}
+
+/// `[followup]`: the touches after the text-back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowUpSettings {
+    pub enabled: bool,
+    pub touches: Vec<FollowUpTouch>,
+    /// The most touches in all, the text-back included (read-only).
+    pub max_touches: u32,
+}
+
+/// `[sending_hours]`: when automatic messages may reach a customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct SendingHoursSettings {
+    pub enabled: bool,
+    /// "08:00-21:00", in the recipient's time zone.
+    pub window: String,
+    /// Also keep to the stricter quiet hours of the recipient's state.
+    pub state_rules: bool,
+    /// Hold the immediate text-back to the window too.
+    pub textback: bool,
+}
+
+/// Whether Textback sends a keyword reply (opt-out confirmation, HELP) itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum KeywordReplyMode {
+    /// Only when the provider does not answer that message itself (Twilio answers a lone
+    /// "STOP" or "HELP").
+    Auto,
+    Always,
+    Never,
+}
+
+/// `[compliance]`: the opt-out confirmation and the HELP reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct ComplianceReplies {
+    pub confirm_opt_out: KeywordReplyMode,
+    pub opt_out_confirmation: String,
+    pub help: KeywordReplyMode,
+    pub help_reply: String,
+    /// At most one HELP reply per number in this period ("24h").
+    pub help_interval: String,
+}
+
+/// `[escalation]`: when a lead needs a person now, and how hard to chase them. Durations are
+/// written like "5m".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct EscalationRules {
+    pub enabled: bool,
+    /// A customer's reply nobody answered escalates after these waits.
+    pub unanswered_enabled: bool,
+    pub unanswered_business_hours: String,
+    pub unanswered_after_hours: String,
+    /// A lead still unbooked this long after the text-back escalates.
+    pub unbooked_enabled: bool,
+    pub unbooked_after: String,
+    /// Words or phrases in a reply that escalate at once.
+    pub urgent_enabled: bool,
+    pub urgent_words: Vec<String>,
+    pub repeat_every: String,
+    pub max_pages: u32,
+    pub backup_after: String,
+    /// The backup people by name; empty: the owners.
+    pub backup: Vec<String>,
+}
+
+/// One line of the weekly rota.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct RotaLine {
+    pub who: String,
+    /// "mon-fri", "sat,sun", "daily".
+    pub days: String,
+    /// "08:00-17:00", or overnight "22:00-06:00".
+    pub hours: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum OverrideKind {
+    /// Off (sick, on holiday) from `date` to `until`.
+    Off,
+    /// Works `covers`'s shifts on `date`.
+    Cover,
+    /// An extra shift on `date`.
+    Extra,
+}
+
+/// A one-off change to the rota. Fields a kind does not use are null.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct RotaOverride {
+    pub kind: OverrideKind,
+    pub who: String,
+    /// "2026-03-09": the day, or the first day off.
+    pub date: String,
+    /// Off: the last day off (null: just `date`).
+    pub until: Option<String>,
+    /// Cover: whose shifts.
+    pub covers: Option<String>,
+    /// Extra: the shift's hours.
+    pub hours: Option<String>,
+    pub note: Option<String>,
+}
+
+/// `[shifts]`: the weekly rota, one-off overrides and the after-hours on-call person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct RotaSettings {
+    pub rota: Vec<RotaLine>,
+    pub overrides: Vec<RotaOverride>,
+    pub on_call: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum ShiftOrigin {
+    Rota,
+    Cover,
+    Extra,
+}
+
+/// A shift as it will be worked, on the day it starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct RosterShift {
+    pub who: String,
+    /// Wall-clock hours in the business's zone: "22:00-06:00".
+    pub hours: String,
+    /// Ends the next day (crosses midnight, or ends at 24:00).
+    pub overnight: bool,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub origin: ShiftOrigin,
+    /// Cover: whose shift this was.
+    pub covers: Option<String>,
+    /// On at the moment the view was made.
+    pub on_now: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct RosterAbsence {
+    pub who: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct RosterDay {
+    /// "2026-03-09", in the business's zone.
+    pub date: String,
+    /// "mon" … "sun".
+    pub weekday: String,
+    pub today: bool,
+    /// Shifts starting this day, by start time.
+    pub shifts: Vec<RosterShift>,
+    pub off: Vec<RosterAbsence>,
+    pub on_call: Option<String>,
+}
+
+/// Who works, who is off and who is on call, seven days from `week_start`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct RosterWeek {
+    pub week_start: String,
+    pub time_zone: String,
+    pub days: Vec<RosterDay>,
+}
+
+/// How the people on shift now were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum OnShiftVia {
+    Rota,
+    /// The rota as changed by an override.
+    Override,
+    /// Nobody on shift: the on-call person.
+    OnCall,
+    /// Nobody on shift or on call: pages go to the owners.
+    Nobody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct OnShiftPerson {
+    pub name: String,
+    pub role: StaffRole,
+    /// When their shift ends, in the business's zone: "17:00", "06:00 tomorrow"; null on call.
+    pub until: Option<String>,
+}
+
+/// Who is on shift right now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct RosterNow {
+    pub at: String,
+    pub time_zone: String,
+    pub people: Vec<OnShiftPerson>,
+    pub via: OnShiftVia,
+    /// Who is paged when nobody is on shift or on call.
+    pub owners: Vec<String>,
+}
+
+/// A number on the do-not-text list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct DntNumber {
+    /// E.164.
+    pub phone: String,
+    pub name: Option<String>,
+    pub opted_out_at: Option<String>,
+    /// keyword | provider_21610 | staff | import, or what an imported file said.
+    pub source: Option<String>,
+}
+
+/// A CSV row that was left out, or imported with a caveat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct DntRowIssue {
+    /// The line the row starts on, from 1.
+    pub line: u32,
+    pub reason: String,
+}
+
+/// What a do-not-text import did. Bad rows never stop the others.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct DntImportResult {
+    /// Numbers newly on the list.
+    pub added: u32,
+    /// Numbers that were already on it (their first opt-out is kept).
+    pub already_listed: u32,
+    /// Rows naming a number an earlier row already had.
+    pub duplicates_merged: u32,
+    pub rejected: Vec<DntRowIssue>,
+    pub warnings: Vec<DntRowIssue>,
+}
+
+/// An escalation as a thread shows it: why, who was paged and when, and who took it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct EscalationInfo {
+    #[ts(type = "number")]
+    pub id: i64,
+    #[ts(type = "number")]
+    pub conversation_id: i64,
+    /// One line per rule that fired, oldest first.
+    pub reasons: Vec<String>,
+    pub opened_at: String,
+    /// Every page sent, round by round.
+    pub pages: Vec<EscalationPage>,
+    /// Null while it is open.
+    pub acknowledged_at: Option<String>,
+    pub acknowledged_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct EscalationPage {
+    pub staff: String,
+    /// Where the page was texted; null: a desktop alert only.
+    pub phone: Option<String>,
+    /// 0 is the first round.
+    pub round: u32,
+    pub sent_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "snake_case")]
+pub enum FunnelBucket {
+    #[default]
+    Day,
+    /// Monday to Sunday; the first and last weeks are cut to the period.
+    Week,
+}
+
+/// The owner's results for a period: calendar dates in the business's time zone, both included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct FunnelQuery {
+    /// YYYY-MM-DD.
+    pub from: String,
+    /// YYYY-MM-DD, included.
+    pub to: String,
+    pub bucket: FunnelBucket,
+}
+
+/// One day or week of the funnel. Missed calls count by when they rang; the other stages
+/// count the leads those calls opened in the bucket, by what has happened to them since.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct FunnelRow {
+    /// YYYY-MM-DD.
+    pub start: String,
+    /// YYYY-MM-DD, included.
+    pub end: String,
+    pub missed_calls: u32,
+    pub texted_back: u32,
+    pub replied: u32,
+    pub booked: u32,
+    /// The sum of the booked leads' job values: revenue recovered.
+    #[ts(type = "number")]
+    pub job_value_cents: i64,
+    /// Booked leads without a job value (not in the sum).
+    pub booked_without_value: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(rename_all = "camelCase")]
+pub struct Funnel {
+    pub from: String,
+    pub to: String,
+    /// The business's time zone the dates are in (IANA name).
+    pub time_zone: String,
+    pub bucket: FunnelBucket,
+    pub rows: Vec<FunnelRow>,
+    /// The whole period (`start`/`end` are the period's).
+    pub totals: FunnelRow,
 }

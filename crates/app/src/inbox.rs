@@ -5,12 +5,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
 
 use textback_store::{
-    Store, StoreError, calls, contacts, conversations, decisions, leads, media, messages, notes,
+    Connection, Store, StoreError, audit, calls, contacts, conversations, decisions, escalations,
+    leads, media, messages, notes,
 };
 
 use crate::dto::{
-    ConversationSummary, InboxFilter, InboxPage, InboxQuery, IpcError, LeadState, MessageDirection,
-    Thread, TimelineItem,
+    ConversationSummary, EscalationInfo, EscalationPage, InboxFilter, InboxPage, InboxQuery,
+    IpcError, LeadState, MessageDirection, Thread, TimelineItem,
 };
 
 pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
@@ -23,7 +24,7 @@ impl From<StoreError> for IpcError {
             StoreError::NotFound(what) => {
                 IpcError::new("not_found", format!("{what} was not found"))
             }
-            StoreError::Busy => IpcError::new("busy", e.to_string()),
+            StoreError::Busy | StoreError::Locked { .. } => IpcError::new("busy", e.to_string()),
             StoreError::DiskFull => IpcError::new("disk_full", e.to_string()),
             other => IpcError::new("internal", other.to_string()),
         }
@@ -45,6 +46,7 @@ fn summary(s: conversations::Summary) -> ConversationSummary {
         done: s.done,
         assigned_to: s.assigned_to,
         opted_out: s.opted_out,
+        escalated: s.escalated,
     }
 }
 
@@ -67,6 +69,7 @@ pub fn list(store: &Store, q: &InboxQuery) -> Result<InboxPage, IpcError> {
         InboxFilter::Unbooked => conversations::Filter::Unbooked,
         InboxFilter::Booked => conversations::Filter::Booked,
         InboxFilter::Done => conversations::Filter::Done,
+        InboxFilter::Escalated => conversations::Filter::Escalated,
     };
     let (rows, total_unread) = store.read(|c| {
         let rows = conversations::list(
@@ -98,29 +101,84 @@ pub fn list(store: &Store, q: &InboxQuery) -> Result<InboxPage, IpcError> {
 /// How many messages a thread shows (the newest); older ones stay in the store.
 const THREAD_MESSAGES: u32 = 500;
 
+/// What the timeline shows from the audit log about a conversation's leads.
+const LEAD_ACTIVITY: &[&str] = &[
+    "escalated",
+    "escalation_reason_added",
+    "escalation_paged",
+    "escalation_acknowledged",
+    "lead_booked",
+    "lead_lost",
+    "lead_opted_out",
+    "booking_cancelled",
+];
+
+/// An escalation with the pages it sent, for the thread.
+pub(crate) fn escalation_info(
+    conn: &Connection,
+    esc: escalations::Escalation,
+) -> Result<EscalationInfo, StoreError> {
+    let pages = escalations::pages(conn, esc.id)?
+        .into_iter()
+        .map(|p| EscalationPage {
+            staff: p.staff,
+            phone: p.phone,
+            round: u32::try_from(p.round).unwrap_or(0),
+            sent_at: rfc3339(p.sent_at),
+        })
+        .collect();
+    Ok(EscalationInfo {
+        id: esc.id,
+        conversation_id: esc.conversation_id,
+        reasons: esc.reasons,
+        opened_at: rfc3339(esc.opened_at),
+        pages,
+        acknowledged_at: esc.acked_at.map(rfc3339),
+        acknowledged_by: esc.acked_by,
+    })
+}
+
 /// A conversation's timeline: calls (with outcome and the text-back decision), messages (with
-/// delivery status) and notes, oldest first. Opening it marks it read on this desk.
+/// delivery status), notes and what happened to its leads (escalations, pages, who took them,
+/// booked or lost), oldest first, with the newest lead's escalation. Opening it marks it read
+/// on this desk.
 pub fn open(store: &Store, id: i64) -> Result<Thread, IpcError> {
-    let (conv, calls, msgs, attached, notes, decided, lead, contact) = store.immediate(|tx| {
-        conversations::mark_read(tx, id, true)?;
-        let conv = conversations::get(tx, id)?;
-        let calls = calls::for_conversation(tx, id)?;
-        let decided = calls
-            .iter()
-            .map(|c| decisions::for_call(tx, c.id))
-            .collect::<Result<Vec<_>, _>>()?;
-        let msgs = messages::for_conversation(tx, id, THREAD_MESSAGES)?;
-        let with_media: Vec<i64> = msgs
-            .iter()
-            .filter(|m| m.num_media > 0)
-            .map(|m| m.id)
-            .collect();
-        let attached = media::for_messages(tx, &with_media)?;
-        let notes = notes::for_conversation(tx, id)?;
-        let lead = leads::latest_for(tx, id)?;
-        let contact = contacts::get(tx, conv.contact_id)?;
-        Ok((conv, calls, msgs, attached, notes, decided, lead, contact))
-    })?;
+    let (conv, calls, msgs, attached, notes, decided, (lead, contact), (activity, escalation)) =
+        store.immediate(|tx| {
+            conversations::mark_read(tx, id, true)?;
+            let conv = conversations::get(tx, id)?;
+            let calls = calls::for_conversation(tx, id)?;
+            let decided = calls
+                .iter()
+                .map(|c| decisions::for_call(tx, c.id))
+                .collect::<Result<Vec<_>, _>>()?;
+            let msgs = messages::for_conversation(tx, id, THREAD_MESSAGES)?;
+            let with_media: Vec<i64> = msgs
+                .iter()
+                .filter(|m| m.num_media > 0)
+                .map(|m| m.id)
+                .collect();
+            let attached = media::for_messages(tx, &with_media)?;
+            let notes = notes::for_conversation(tx, id)?;
+            let lead = leads::latest_for(tx, id)?;
+            let contact = contacts::get(tx, conv.contact_id)?;
+            let activity = audit::for_conversation_leads(tx, id, LEAD_ACTIVITY)?;
+            // Only the newest lead's: an older lead's escalation was settled with that lead.
+            let escalation = match (escalations::latest_for_conversation(tx, id)?, &lead) {
+                (Some(e), Some(l)) if e.lead_id == l.id => Some(escalation_info(tx, e)?),
+                _ => None,
+            };
+            Ok((
+                conv,
+                calls,
+                msgs,
+                attached,
+                notes,
+                decided,
+                (lead, contact),
+                (activity, escalation),
+            ))
+        })?;
     // Per message: picture URLs the shell serves, and the types of everything else.
     let mut attachments: HashMap<i64, (Vec<String>, Vec<String>)> = HashMap::new();
     for a in attached {
@@ -187,6 +245,18 @@ pub fn open(store: &Store, id: i64) -> Result<Thread, IpcError> {
             },
         ));
     }
+    for a in activity {
+        items.push((
+            a.at,
+            TimelineItem::Activity {
+                id: a.id,
+                at: rfc3339(a.at),
+                action: a.action,
+                actor: a.actor,
+                detail: a.detail,
+            },
+        ));
+    }
     items.sort_by_key(|(at, _)| *at);
     let reply_blocked_reason = contact.opted_out_at.map(|at| {
         format!(
@@ -201,5 +271,6 @@ pub fn open(store: &Store, id: i64) -> Result<Thread, IpcError> {
         job_value_cents: lead.and_then(|l| l.job_value_cents),
         can_reply: reply_blocked_reason.is_none(),
         reply_blocked_reason,
+        escalation,
     })
 }

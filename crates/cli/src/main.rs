@@ -5,6 +5,8 @@
 //! a line in [`USAGE`], and a function below.
 
 mod logging;
+mod reply;
+mod restore;
 mod run;
 
 use std::path::PathBuf;
@@ -20,6 +22,11 @@ COMMANDS:
     daemon    Run the engine headless until Ctrl-C / SIGTERM (an always-on office PC)
     demo      Run the engine against the built-in phone simulator and print what happens
     doctor    Check configuration, credentials and connectivity; say exactly what is wrong
+    reply     Queue a text to a customer for the running daemon to send:
+              reply --to +15551234567 [--from NUMBER] [--as NAME] \"message\"
+    backup    Make a verified backup of the database now (safe while the daemon runs)
+    restore   Put the newest good backup back in place of the database (stop Textback
+              first; the file it replaces is kept): restore [BACKUP_FILE]
     help      Show this text
     version   Show the version
 
@@ -31,6 +38,9 @@ enum Command {
     Daemon,
     Demo,
     Doctor,
+    Reply(reply::Args),
+    Backup,
+    Restore(Option<PathBuf>),
     Help,
     Version,
 }
@@ -60,6 +70,9 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
             "daemon" => command = Some(Command::Daemon),
             "demo" => command = Some(Command::Demo),
             "doctor" => command = Some(Command::Doctor),
+            "reply" => command = Some(Command::Reply(reply::parse_args(&mut it)?)),
+            "backup" => command = Some(Command::Backup),
+            "restore" => command = Some(Command::Restore(restore::parse_args(&mut it)?)),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -89,6 +102,9 @@ fn main() -> ExitCode {
         Command::Daemon => run::daemon(args.config.as_deref()),
         Command::Demo => run::demo(args.config.as_deref()),
         Command::Doctor => run::doctor(args.config.as_deref()),
+        Command::Backup => restore::backup_now(args.config.as_deref()),
+        Command::Restore(file) => restore::run(args.config.as_deref(), file.as_deref()),
+        Command::Reply(reply) => reply::run(args.config.as_deref(), &reply),
     }
 }
 

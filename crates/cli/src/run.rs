@@ -105,7 +105,8 @@ pub fn daemon(flag: Option<&Path>) -> ExitCode {
             Arc::new(SystemClock),
             &account,
         );
-        let running = engine.start();
+        let mut running = engine.start();
+        engine.start_bookings(&mut running, &env_var);
         let mut events = engine.subscribe();
         let log_events = async {
             loop {
@@ -244,6 +245,15 @@ fn describe(e: &DomainEvent) -> String {
         DomainEvent::ConversationChanged { conversation_id } => {
             format!("Conversation {conversation_id} updated")
         }
+        DomainEvent::StorageProblem { message } => format!("Cannot save: {message}"),
+        DomainEvent::StorageRecovered => "Saving works again".into(),
+        DomainEvent::BackupMade { path } => format!("Backup made: {path}"),
+        DomainEvent::BackupFailed { message } => format!("Backup failed: {message}"),
+        DomainEvent::EscalationRaised { reason, .. } => format!("Escalated: {reason}"),
+        DomainEvent::EscalationPaged { staff, summary, .. } => {
+            format!("Paged {}: {summary}", staff.join(", "))
+        }
+        DomainEvent::EscalationAcknowledged { by, .. } => format!("Escalation taken by {by}"),
     }
 }
 

@@ -154,6 +154,40 @@ pub fn classify_keyword(body: &str) -> Keyword {
     Keyword::None
 }
 
+/// Twilio's default keywords on long codes (PROVIDERS.md §1.6, from
+/// twilio.com/docs/messaging/tutorials/advanced-opt-out; REVOKE and OPTOUT since 29 Apr 2025).
+/// Twilio answers these itself, and blocks sends after an opt-out with error 21610.
+const PROVIDER_OPT_OUT: &[&str] = &[
+    "stop",
+    "unsubscribe",
+    "end",
+    "quit",
+    "stopall",
+    "revoke",
+    "optout",
+    "cancel",
+];
+const PROVIDER_OPT_IN: &[&str] = &["start", "yes", "unstop"];
+const PROVIDER_HELP: &[&str] = &["help", "info"];
+
+/// The keyword the provider answers itself: `body` is exactly one of Twilio's default
+/// single-word keywords, in any case, surrounding spaces aside. `None` for everything else,
+/// including variants Twilio does not catch ("STOP please", "OPT OUT", "Stop.": "only
+/// single-word messages will trigger the block", Twilio support article 223134027).
+pub fn provider_keyword(body: &str) -> Option<Keyword> {
+    let word = body.trim().to_lowercase();
+    let is = |list: &[&str]| list.contains(&word.as_str());
+    if is(PROVIDER_OPT_OUT) {
+        Some(Keyword::OptOut)
+    } else if is(PROVIDER_OPT_IN) {
+        Some(Keyword::OptIn)
+    } else if is(PROVIDER_HELP) {
+        Some(Keyword::Help)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +285,66 @@ mod tests {
                 "an ordinary message is neither a command nor a stop mention",
             );
         }
+    }
+
+    #[test]
+    fn provider_keywords_are_exact_single_words() {
+        for body in [
+            "STOP",
+            "stop",
+            " Stop ",
+            "STOPALL",
+            "Unsubscribe",
+            "END",
+            "quit",
+            "REVOKE",
+            "OptOut",
+            "cancel",
+        ] {
+            assert_eq!(
+                provider_keyword(body),
+                Some(Keyword::OptOut),
+                "{body:?}: Twilio opts the sender out and confirms itself"
+            );
+            assert_eq!(
+                classify_keyword(body),
+                Keyword::OptOut,
+                "{body:?} is also an opt-out for us"
+            );
+        }
+        for body in [
+            "stop please",
+            "Stop.",
+            "OPT OUT",
+            "opt-out",
+            "stop all",
+            "ARRET",
+            "REMOVE",
+            "stop texting me",
+        ] {
+            assert_eq!(
+                provider_keyword(body),
+                None,
+                "{body:?} is a variant Twilio does not catch"
+            );
+            assert_eq!(
+                classify_keyword(body),
+                Keyword::OptOut,
+                "{body:?} still opts out here"
+            );
+        }
+        assert_eq!(
+            provider_keyword("HELP"),
+            Some(Keyword::Help),
+            "Twilio answers HELP"
+        );
+        assert_eq!(provider_keyword("info"), Some(Keyword::Help), "and INFO");
+        assert_eq!(provider_keyword("Help?"), None, "not the bare word");
+        assert_eq!(
+            provider_keyword("unstop"),
+            Some(Keyword::OptIn),
+            "opt-in words"
+        );
     }
 
     proptest! {

@@ -106,19 +106,29 @@ impl PhoneNumber {
         if trimmed.is_empty() {
             return Err(PhoneError::Empty);
         }
-        let parsed = phonenumber::parse(Some(default_region.id), trimmed).map_err(|e| {
-            PhoneError::NotANumber {
-                input: trimmed.to_owned(),
-                reason: e.to_string(),
-            }
+        // NOTE: phonenumber 0.3 strips the default region's national prefix even from a number
+        // that carries its own country code: with US, "+49 151 …" lost its "1" and became
+        // another (valid) number. A number written with "+" needs no default region.
+        let region = (!trimmed.starts_with('+')).then_some(default_region.id);
+        let parsed = phonenumber::parse(region, trimmed).map_err(|e| PhoneError::NotANumber {
+            input: trimmed.to_owned(),
+            reason: e.to_string(),
         })?;
-        if !parsed.is_valid() {
+        let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
+        // Refused rather than changed: a number dialled with an international prefix whose
+        // digits did not survive (the same bug, "011 49 151 …"), and one valid only when
+        // dialled nationally, whose E.164 form would not read back from the store. E.164
+        // allows 15 digits; the metadata accepts some longer German numbers.
+        if !parsed.is_valid()
+            || e164.len() > 16
+            || !keeps_digits(trimmed, &parsed, &e164)
+            || !reads_back(&e164)
+        {
             return Err(PhoneError::Invalid {
                 input: trimmed.to_owned(),
                 region: default_region,
             });
         }
-        let e164 = parsed.format().mode(phonenumber::Mode::E164).to_string();
         Ok(Self(e164))
     }
 
@@ -181,6 +191,29 @@ impl<'de> Deserialize<'de> for PhoneNumber {
         let s = String::deserialize(deserializer)?;
         Self::parse_e164(&s).map_err(serde::de::Error::custom)
     }
+}
+
+/// Whether the digits of `input` end with the country code and number `e164` names (give or
+/// take an extension and a written trunk "(0)"), when the input carried a country code.
+fn keeps_digits(input: &str, parsed: &phonenumber::PhoneNumber, e164: &str) -> bool {
+    if parsed.code().source() == phonenumber::country::Source::Default {
+        return true;
+    }
+    let mut digits: String = input.chars().filter(char::is_ascii_digit).collect();
+    if let Some(extension) = parsed.extension()
+        && let Some(rest) = digits.strip_suffix(extension.as_ref())
+    {
+        digits.truncate(rest.len());
+    }
+    let full = e164.trim_start_matches('+');
+    let code = parsed.code().value().to_string();
+    let trunk = format!("{code}0{}", &full[code.len().min(full.len())..]);
+    digits.ends_with(full) || digits.ends_with(&trunk)
+}
+
+fn reads_back(e164: &str) -> bool {
+    phonenumber::parse(None, e164)
+        .is_ok_and(|n| n.is_valid() && n.format().mode(phonenumber::Mode::E164).to_string() == e164)
 }
 
 /// What a provider's raw `from` means for texting back.

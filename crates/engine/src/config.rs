@@ -11,10 +11,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use textback_domain::compliance::KeywordReplies;
+use textback_domain::escalation::EscalationPolicy;
+use textback_domain::followup::SequenceConfig;
+use textback_domain::sending_hours::SendingHours;
+use textback_domain::shifts::{Roster, ShiftsConfig};
 use textback_domain::{
-    BusinessHours, ClassifyRules, HumanDuration, PhoneNumber, PolicyRules, Region, Template,
-    TemplateKind, WeeklyHours, default_template,
+    BusinessHours, ClassifyRules, HumanDuration, PhoneNumber, PolicyRules, Region, RenderContext,
+    Template, TemplateKind, WeeklyHours, default_template,
 };
 
 /// Names of the environment variables, exactly as documented.
@@ -29,6 +35,9 @@ pub mod env {
 }
 
 pub const DEFAULT_API_BASE: &str = "https://api.twilio.com";
+
+/// The longest duration any key accepts, in seconds (a year, leap day included: "366d").
+pub const MAX_DURATION_SECS: u64 = 366 * 24 * 3600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -75,6 +84,28 @@ pub struct Config {
     pub staff: Vec<Staff>,
     #[serde(default)]
     pub app: AppSettings,
+    #[serde(default)]
+    pub backup: BackupSettings,
+    /// The follow-up touches after the text-back.
+    #[serde(default)]
+    pub followup: SequenceConfig,
+    /// When automatic messages may reach a customer (their time zone, state quiet hours).
+    #[serde(default)]
+    pub sending_hours: SendingHours,
+    /// Who works when: the weekly rota, one-off changes, the after-hours on-call person.
+    #[serde(default)]
+    pub shifts: ShiftsConfig,
+    /// When a lead needs a person now, and how hard to chase them.
+    #[serde(default)]
+    pub escalation: EscalationPolicy,
+    #[serde(default)]
+    pub leads: LeadSettings,
+    /// Replies to STOP and HELP.
+    #[serde(default)]
+    pub compliance: KeywordReplies,
+    /// Calendar integrations that mark leads booked (Cal.com).
+    #[serde(default)]
+    pub bookings: crate::bookings::BookingSettings,
     /// Which fields the environment set (shown read-only by the app); never written to the file.
     #[serde(skip)]
     pub env_locked: Vec<String>,
@@ -261,6 +292,38 @@ fn yes() -> bool {
     true
 }
 
+/// The rolling backup of the database (see `textback_store::backup`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSettings {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Where backups go. Default: `backups` beside the database (`<data_dir>/backups`); a
+    /// relative path is taken from the database's folder.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// How many backups to keep; the oldest beyond this are deleted after a good one is made.
+    #[serde(default = "default_keep")]
+    pub keep: u32,
+    #[serde(default = "d_24h")]
+    pub interval: HumanDuration,
+}
+
+impl Default for BackupSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dir: None,
+            keep: default_keep(),
+            interval: d_24h(),
+        }
+    }
+}
+
+fn default_keep() -> u32 {
+    7
+}
+
 /// Desktop-app preferences (ignored by the daemon).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -296,13 +359,8 @@ fn default_canned() -> Vec<String> {
     ]
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Staff {
-    pub name: String,
-    #[serde(default)]
-    pub phone: Option<PhoneNumber>,
-}
+/// A member of staff (`[[staff]]`): name, role, phone for pages, desk for alerts.
+pub use textback_domain::shifts::StaffMember as Staff;
 
 /// Where the config file is: `--config`, else `TEXTBACK_CONFIG`, else the platform default.
 pub fn resolve_path(flag: Option<&Path>, vars: &dyn Fn(&str) -> Option<String>) -> PathBuf {
@@ -426,10 +484,52 @@ impl Config {
         check_api_base(&self.provider.api_base).map_err(|m| {
             ConfigError::invalid("provider.api_base (or TEXTBACK_TWILIO_API_BASE)", m)
         })?;
+        for (field, duration) in [
+            ("textback.dedupe_window", self.textback.dedupe_window),
+            ("textback.grace_window", self.textback.grace_window),
+            ("textback.freshness_limit", self.textback.freshness_limit),
+            (
+                "textback.answered_min_duration",
+                self.textback.answered_min_duration,
+            ),
+            ("provider.request_timeout", self.provider.request_timeout),
+            ("engine.poll_interval", self.engine.poll_interval),
+            ("app.alert_repeat", self.app.alert_repeat),
+        ] {
+            // NOTE: a bound, not a taste: "now + 1000000000000d" overflowed and panicked the
+            // poll loop (Instant) and the UTC date arithmetic.
+            if duration.as_secs() > MAX_DURATION_SECS {
+                let most = HumanDuration::from_secs(MAX_DURATION_SECS);
+                return Err(ConfigError::invalid(
+                    field,
+                    format!("\"{duration}\" is too long; the most is \"{most}\""),
+                ));
+            }
+        }
         if self.engine.poll_interval.as_secs() == 0 {
             return Err(ConfigError::invalid(
                 "engine.poll_interval",
                 "must be at least \"1s\"",
+            ));
+        }
+        if self.backup.interval.as_secs() < 60 || self.backup.interval.as_secs() > MAX_DURATION_SECS
+        {
+            return Err(ConfigError::invalid(
+                "backup.interval",
+                format!(
+                    "\"{}\" is out of range; use \"1m\" to \"{}\" (the default is \"24h\")",
+                    self.backup.interval,
+                    HumanDuration::from_secs(MAX_DURATION_SECS)
+                ),
+            ));
+        }
+        if !(1..=1000).contains(&self.backup.keep) {
+            return Err(ConfigError::invalid(
+                "backup.keep",
+                format!(
+                    "{} is out of range; keep 1 to 1000 backups (the default is 7)",
+                    self.backup.keep
+                ),
             ));
         }
         if self.provider.request_timeout.as_secs() == 0 {
@@ -437,6 +537,35 @@ impl Config {
                 "provider.request_timeout",
                 "must be at least \"1s\"",
             ));
+        }
+        self.validate_lifecycle()
+    }
+
+    /// The lead lifecycle's sections: the sequence, the roster, escalation, bookings.
+    fn validate_lifecycle(&self) -> Result<(), ConfigError> {
+        self.followup
+            .validate()
+            .map_err(|e| ConfigError::invalid("followup", e.to_string()))?;
+        let tz = self.business_hours()?.tz;
+        textback_domain::shifts::Roster::new(tz, self.staff.clone(), self.shifts.clone())
+            .map_err(|e| ConfigError::invalid("shifts", e.to_string()))?;
+        let roster = self.roster();
+        self.escalation
+            .validate(&roster)
+            .map_err(|e| ConfigError::invalid("escalation", e.to_string()))?;
+        self.compliance
+            .validate()
+            .map_err(|e| ConfigError::invalid("compliance", e.to_string()))?;
+        let calcom = &self.bookings.calcom;
+        if calcom.enabled {
+            check_api_base(&calcom.api_base)
+                .map_err(|m| ConfigError::invalid("bookings.calcom.api_base", m))?;
+            if calcom.poll_interval.as_secs() < 10 {
+                return Err(ConfigError::invalid(
+                    "bookings.calcom.poll_interval",
+                    "must be at least \"10s\" (Cal.com limits requests per minute)",
+                ));
+            }
         }
         Ok(())
     }
@@ -537,4 +666,70 @@ pub fn check_api_base(base: &str) -> Result<(), String> {
         return Err(format!("{base:?} has no host"));
     }
     Ok(())
+}
+
+/// `[leads]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LeadSettings {
+    /// An open lead with no call, message or action for this long closes (as lost).
+    pub inactivity: HumanDuration,
+}
+
+impl Default for LeadSettings {
+    fn default() -> Self {
+        Self {
+            inactivity: HumanDuration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+impl Config {
+    /// A keyword reply's text (no lead, so no first name or tracked link).
+    pub fn render_reply(&self, t: &Template) -> String {
+        t.render(&RenderContext {
+            business_name: &self.business.name,
+            booking_link: &self.business.booking_link,
+            first_name: None,
+        })
+    }
+
+    /// The roster (staff + shifts in the business's time zone); an empty one if the config's
+    /// is inconsistent (validation reports that).
+    pub fn roster(&self) -> Roster {
+        let tz = self.business_hours().map_or(chrono_tz::UTC, |h| h.tz);
+        Roster::new(tz, self.staff.clone(), self.shifts.clone())
+            .or_else(|_| Roster::new(tz, self.staff.clone(), ShiftsConfig::default()))
+            .unwrap_or_else(|_| {
+                Roster::new(tz, Vec::new(), ShiftsConfig::default())
+                    .expect("an empty roster is valid")
+            })
+    }
+
+    /// When the next follow-up goes out after `touches_sent` touches, the last at `last`.
+    pub fn next_follow_up_at(
+        &self,
+        touches_sent: u32,
+        last: DateTime<Utc>,
+        to: &PhoneNumber,
+    ) -> Option<DateTime<Utc>> {
+        if !self.followup.enabled {
+            return None;
+        }
+        let hours = self.business_hours().ok()?;
+        textback_domain::followup::next_touch(
+            &self.followup,
+            touches_sent,
+            last,
+            &hours,
+            &self.sending_hours,
+            to,
+        )
+    }
+
+    /// The first instant at or after `at` when an automatic message may reach `to`.
+    pub fn allowed_send_at(&self, to: &PhoneNumber, at: DateTime<Utc>) -> DateTime<Utc> {
+        let tz = self.business_hours().map_or(chrono_tz::UTC, |h| h.tz);
+        self.sending_hours.next_allowed(to, tz, at)
+    }
 }

@@ -92,9 +92,49 @@ pub enum DomainEvent {
     },
     /// Sending resumed after an auth or account problem was fixed.
     SendingResumed,
+    /// A lead needs a person: it is being paged to whoever is on shift.
+    EscalationRaised {
+        escalation_id: i64,
+        conversation_id: i64,
+        reason: String,
+    },
+    /// A paging round went out (desktop alert on these people's desks, SMS to their phones).
+    EscalationPaged {
+        escalation_id: i64,
+        conversation_id: i64,
+        /// Who was paged this round, by name.
+        staff: Vec<String>,
+        /// The desks those people sit at (empty: alert on every desk).
+        desks: Vec<String>,
+        /// The one-line summary they were sent.
+        summary: String,
+        round: i64,
+    },
+    /// Someone took the escalation (in the app, or by texting OK): paging stops.
+    EscalationAcknowledged {
+        escalation_id: i64,
+        conversation_id: i64,
+        by: String,
+    },
     /// Anything else about a conversation changed (read, assigned, noted, booked...).
     ConversationChanged {
         conversation_id: i64,
+    },
+    /// The database cannot be written (disk full, locked by another program, damaged): the
+    /// engine keeps retrying and loses nothing the provider has. Said once until it clears.
+    StorageProblem {
+        message: String,
+    },
+    /// The database is written again after a [`DomainEvent::StorageProblem`].
+    StorageRecovered,
+    /// A verified backup of the database was written.
+    BackupMade {
+        path: String,
+    },
+    /// A backup could not be made (folder not writable, disk full); tried again later. Said
+    /// once until a backup succeeds.
+    BackupFailed {
+        message: String,
     },
 }
 
@@ -124,6 +164,15 @@ impl DomainEvent {
                 conversation_id, ..
             }
             | DomainEvent::MessageStatus {
+                conversation_id, ..
+            }
+            | DomainEvent::EscalationRaised {
+                conversation_id, ..
+            }
+            | DomainEvent::EscalationPaged {
+                conversation_id, ..
+            }
+            | DomainEvent::EscalationAcknowledged {
                 conversation_id, ..
             }
             | DomainEvent::ConversationChanged { conversation_id } => Some(*conversation_id),

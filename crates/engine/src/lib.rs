@@ -6,7 +6,8 @@
 //!   `IMMEDIATE` transaction.
 //! - [`sender`]: sends due outbox entries one at a time ([`Engine::send_step`]), reconciling any
 //!   entry whose outcome is unknown against the provider's message log before a resend.
-//! - [`Engine::start`] runs both as owned tasks with a cancellation token; [`Running::shutdown`]
+//! - [`backup`]: the rolling daily backup, and storage trouble told once as an event.
+//! - [`Engine::start`] runs them as owned tasks with a cancellation token; [`Running::shutdown`]
 //!   waits for them.
 //!
 //! Each step is a plain async function that tests drive directly; the loops around them only
@@ -17,9 +18,12 @@
 //! transaction on a local file (tens of microseconds in WAL mode), cheaper than a hop to the
 //! blocking pool.
 
+pub mod backup;
+pub mod bookings;
 pub mod config;
 pub mod credentials;
 pub mod events;
+pub mod lifecycle;
 pub mod sender;
 pub mod sync;
 
@@ -91,6 +95,8 @@ struct Inner<P> {
     events: broadcast::Sender<DomainEvent>,
     /// Wakes the sender when something is queued.
     outbox_ready: Notify,
+    /// Wakes the lifecycle loop when a timer was scheduled.
+    timers_changed: Notify,
     health: watch::Sender<Health>,
     /// Set once a message sync has completed since start or since coming back online:
     /// inbound STOPs are seen before anything queued is sent.
@@ -101,6 +107,7 @@ struct Inner<P> {
     /// NOTE: a successful read proves the credentials, not that the number can send, so only a
     /// new engine (a restart, or saving settings) lifts this pause.
     account_blocked: AtomicBool,
+    disk: backup::DiskState,
 }
 
 impl<P: Provider> Engine<P> {
@@ -126,10 +133,12 @@ impl<P: Provider> Engine<P> {
                 account: account.to_owned(),
                 events,
                 outbox_ready: Notify::new(),
+                timers_changed: Notify::new(),
                 health,
                 messages_synced,
                 failures: Mutex::new(0),
                 account_blocked: AtomicBool::new(false),
+                disk: backup::DiskState::default(),
             }),
         }
     }
@@ -295,13 +304,17 @@ impl<P: Provider> Engine<P> {
         let me = self.clone();
         let token = cancel.clone();
         tasks.spawn(async move { me.sender_loop(token).await });
+        tasks.spawn(self.clone().backup_loop(cancel.clone()));
+        tasks.spawn(self.clone().lifecycle_loop(cancel.clone()));
         Running { cancel, tasks }
     }
 
     async fn sync_loop(self, cancel: CancellationToken) {
         loop {
             let started = tokio::time::Instant::now();
-            if let Err(e) = self.sync_once().await {
+            let result = self.sync_once().await;
+            self.note_storage(backup::Writer::Sync, result.as_ref().map(|_| true));
+            if let Err(e) = result {
                 tracing::warn!(error = %e, "sync failed");
             }
             let wait = self.next_poll_delay();
@@ -325,11 +338,20 @@ impl<P: Provider> Engine<P> {
     }
 
     async fn sender_loop(self, cancel: CancellationToken) {
-        if let Err(e) = self.reconcile().await {
-            tracing::warn!(error = %e, "reconciling unfinished sends failed; will retry");
-        }
+        // Sends cut off by a crash are settled against the provider's log first; if it cannot
+        // be reached now, this is tried again every pass until it can (left alone, a caller
+        // whose text-back was in flight at the crash would wait for the next restart).
+        let mut reconciled = false;
         let mut synced = self.inner.messages_synced.subscribe();
         loop {
+            if !reconciled {
+                match self.reconcile().await {
+                    Ok(_) => reconciled = true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reconciling unfinished sends failed; will retry")
+                    }
+                }
+            }
             // Inbound messages (STOPs) are synced before anything queued is sent.
             if !*synced.borrow_and_update() {
                 tokio::select! {
@@ -337,7 +359,10 @@ impl<P: Provider> Engine<P> {
                     _ = synced.changed() => continue,
                 }
             }
-            let step = match self.send_step().await {
+            let result = self.send_step().await;
+            let wrote = result.as_ref().map(|s| *s == SendStep::Sent);
+            self.note_storage(backup::Writer::Sender, wrote);
+            let step = match result {
                 Ok(s) => s,
                 Err(e) => {
                     tracing::warn!(error = %e, "sending failed");
@@ -477,7 +502,7 @@ impl<P: Provider> Engine<P> {
 #[derive(Debug)]
 pub struct Running {
     cancel: CancellationToken,
-    tasks: tokio::task::JoinSet<()>,
+    pub(crate) tasks: tokio::task::JoinSet<()>,
 }
 
 impl Running {

@@ -12,7 +12,7 @@ use rand::Rng;
 
 use textback_domain::PhoneNumber;
 use textback_providers::{MessageRecord, Provider, ProviderError};
-use textback_store::{audit, contacts, conversations, decisions, leads, messages, outbox};
+use textback_store::{audit, contacts, conversations, decisions, messages, outbox};
 
 use crate::{DomainEvent, Engine, EngineError};
 
@@ -42,12 +42,35 @@ fn backoff(attempts: i64) -> Duration {
 const CLOCK_SKEW: i64 = 10 * 60;
 
 impl<P: Provider> Engine<P> {
-    /// Sends the oldest due outbox entry, if any.
+    /// Sends the oldest due outbox entry, if any, after settling entries whose outcome is
+    /// unknown (see [`Engine::reconcile`]).
     pub async fn send_step(&self) -> Result<SendStep, EngineError> {
         if self.health().sending_paused.is_some() {
             return Ok(SendStep::RetryLater);
         }
         let now = self.now();
+        // A send whose answer was lost (a timeout or a 5xx) is settled here, not only at the
+        // next start: left alone it would never be sent at all.
+        // NOTE: only `unknown` entries (their request has returned; an `in_flight` one may be
+        // another process's live send), and only once due for longer than a request may take,
+        // so a send still on its way has time to reach the provider's log first. Entries carry
+        // no time of their last attempt; when they fell due is the closest bound kept.
+        let settle = self.inner.config.provider.request_timeout.as_chrono();
+        let settled: Vec<outbox::Entry> = self
+            .inner
+            .store
+            .read(outbox::unresolved)?
+            .into_iter()
+            .filter(|e| {
+                e.state == outbox::State::Unknown
+                    && e.next_attempt_at
+                        .checked_add_signed(settle)
+                        .is_some_and(|at| at <= now)
+            })
+            .collect();
+        if !settled.is_empty() {
+            self.reconcile_entries(settled).await?;
+        }
         let Some(entry) = self
             .inner
             .store
@@ -64,11 +87,13 @@ impl<P: Provider> Engine<P> {
             self.fail(&entry, None, "the number is not a valid phone number")?;
             return Ok(SendStep::Sent);
         };
-        // Never text an opted-out number, whatever queued the message.
-        if self
-            .inner
-            .store
-            .read(|c| contacts::is_opted_out(c, to.as_str()))?
+        // Never text an opted-out number, whatever queued the message; the one exception is
+        // the single confirmation queued in the same transaction that recorded the opt-out.
+        if entry.kind != outbox::Kind::OptOutConfirmation
+            && self
+                .inner
+                .store
+                .read(|c| contacts::is_opted_out(c, to.as_str()))?
         {
             self.cancel(&entry, "the customer opted out")?;
             return Ok(SendStep::Sent);
@@ -135,6 +160,10 @@ impl<P: Provider> Engine<P> {
     /// back to pending. Runs at start and before the sender picks new work.
     pub async fn reconcile(&self) -> Result<usize, EngineError> {
         let entries = self.inner.store.read(outbox::unresolved)?;
+        self.reconcile_entries(entries).await
+    }
+
+    async fn reconcile_entries(&self, entries: Vec<outbox::Entry>) -> Result<usize, EngineError> {
         let mut resolved = 0;
         for entry in entries {
             let (Ok(from), Ok(to)) = (
@@ -225,11 +254,10 @@ impl<P: Provider> Engine<P> {
                     &entry.body,
                     conversations::Activity::Outbound,
                 )?;
-                if entry.kind != outbox::Kind::Manual
-                    && let Some(lead) = leads::open_for(tx, conv)?
-                    && lead.state == "new"
-                {
-                    leads::set_state(tx, lead.id, "texted", false, now)?;
+                if entry.kind.is_touch() {
+                    self.touch_sent(tx, entry, conv, now)?;
+                } else if entry.kind == outbox::Kind::Manual {
+                    self.person_answered(tx, conv, now)?;
                 }
             }
             audit::record(
@@ -246,11 +274,15 @@ impl<P: Provider> Engine<P> {
             Ok(())
         })?;
         self.emit(match entry.kind {
-            outbox::Kind::Manual => DomainEvent::MessageSent {
+            outbox::Kind::Manual
+            | outbox::Kind::FollowUp
+            | outbox::Kind::KeywordReply
+            | outbox::Kind::OptOutConfirmation
+            | outbox::Kind::Escalation => DomainEvent::MessageSent {
                 conversation_id: entry.conversation_id,
                 outbox_id: entry.id,
             },
-            _ => DomainEvent::TextBackSent {
+            outbox::Kind::TextBack | outbox::Kind::LateTextBack => DomainEvent::TextBackSent {
                 call_id: entry.call_id,
                 conversation_id: entry.conversation_id,
                 outbox_id: entry.id,

@@ -480,10 +480,16 @@ impl<P: Provider> Engine<P> {
                 } else {
                     &cfg.textback.after_hours_template
                 };
+                // A missed call outside the dedupe window starts a new lead with its own
+                // sequence; an open one from an earlier call closes as superseded.
+                if let Some(open) = leads::open_for(tx, conv)? {
+                    crate::lifecycle::stop_lead(tx, open.id, "lost", "superseded", "engine", now)?;
+                }
+                let lead = leads::ensure_open(tx, conv, Some(call.id), now)?;
                 let first = first_name(contact.name.as_deref());
                 let body = template.render(&RenderContext {
                     business_name: &cfg.business.name,
-                    booking_link: &cfg.business.booking_link,
+                    booking_link: &self.booking_link_for(tx, &lead)?,
                     first_name: first.as_deref(),
                 });
                 let key = format!("textback:{provider}:{}", call.provider_call_id);
@@ -504,6 +510,7 @@ impl<P: Provider> Engine<P> {
                     now,
                 )?;
                 if let Some(id) = id {
+                    outbox::set_lead(tx, id, lead.id)?;
                     messages::insert_outgoing(tx, provider, conv, id, &body, true, now)?;
                 }
                 outbox_id = id;
@@ -517,7 +524,8 @@ impl<P: Provider> Engine<P> {
                     textback_domain::Decision::Skip(textback_domain::SkipReason::StaffNumber)
                 )
             {
-                leads::ensure_open(tx, conv, Some(call.id), now)?;
+                let lead = leads::ensure_open(tx, conv, Some(call.id), now)?;
+                leads::record_activity(tx, lead.id, ended)?;
             }
             decisions::insert(
                 tx,
@@ -672,6 +680,11 @@ impl<P: Provider> Engine<P> {
         if outbound {
             // Staff texting from elsewhere (or another desk): the conversation is answered.
             conversations::touch(tx, conv, at, &m.body, conversations::Activity::Outbound)?;
+            if !history
+                && !outbox::queued_same(tx, &phone, &m.body, at - chrono::Duration::days(1))?
+            {
+                self.person_answered(tx, conv, now)?;
+            }
             return Ok(Some(events));
         }
         let activity = if history {
@@ -686,13 +699,24 @@ impl<P: Provider> Engine<P> {
         };
         conversations::touch(tx, conv, at, &snippet, activity)?;
         // Opt-outs count even from history: never text someone who said stop.
-        match classify_keyword(&m.body) {
+        let keyword = classify_keyword(&m.body);
+        match keyword {
             Keyword::OptOut => {
                 contacts::set_opted_out(tx, &phone, at, "keyword")?;
                 if let Some(lead) = leads::open_for(tx, conv)? {
-                    leads::set_state(tx, lead.id, "opted_out", true, now)?;
+                    crate::lifecycle::stop_lead(
+                        tx,
+                        lead.id,
+                        "opted_out",
+                        "opted out",
+                        "customer",
+                        now,
+                    )?;
                 }
                 cancel_queued_to(tx, &phone, "the customer opted out", now)?;
+                if !history {
+                    self.confirm_opt_out(tx, number, &phone, conv, m, now)?;
+                }
                 audit::record(
                     tx,
                     now,
@@ -728,13 +752,20 @@ impl<P: Provider> Engine<P> {
                     "mentions stopping: check whether they want no more texts",
                 )?;
             }
-            Keyword::Help | Keyword::None => {}
+            Keyword::Help => {
+                if !history {
+                    self.reply_help(tx, number, &phone, conv, m, now)?;
+                }
+            }
+            Keyword::None => {}
         }
         if !history {
-            if let Some(lead) = leads::open_for(tx, conv)?
-                && matches!(lead.state.as_str(), "new" | "texted")
-            {
-                leads::set_state(tx, lead.id, "replied", false, now)?;
+            let is_staff =
+                PhoneNumber::parse_e164(&phone).is_ok_and(|p| self.inner.config.is_staff(&p));
+            if is_staff {
+                events.extend(self.staff_texted(tx, &phone, &m.body, now)?);
+            } else if !matches!(keyword, Keyword::OptOut | Keyword::OptIn | Keyword::Help) {
+                events.extend(self.customer_replied(tx, conv, row.id, &m.body, at, now)?);
             }
             events.push(DomainEvent::MessageReceived {
                 conversation_id: conv,

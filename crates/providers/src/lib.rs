@@ -24,6 +24,8 @@
 //! 3. Test it over real HTTP against a wire-exact simulator in
 //!    `tests/providers/<provider>.rs`, including error bodies, pagination and rate limits.
 
+pub mod booking;
+pub mod calcom;
 mod error;
 mod records;
 mod secret;

@@ -38,6 +38,7 @@
 //! real answer (like `TruncatedJson`) are applied after dispatch.
 
 mod api;
+pub mod calcom;
 pub mod control;
 pub mod fault;
 mod net;

@@ -169,7 +169,9 @@ impl Scenario {
             let max =
                 secs(r.every_max_secs * self.time_scale, "every_max_secs").map_err(invalid)?;
             secs(r.ring_secs * self.time_scale, "ring_secs").map_err(invalid)?;
-            if min > max || max.is_zero() {
+            // NOTE: compared unscaled too: the player draws from `every_min_secs..=every_max_secs`,
+            // which panics when min is above max by less than the scaled durations can show.
+            if min > max || max.is_zero() || r.every_min_secs > r.every_max_secs {
                 return Err(invalid(
                     "repeat needs 0 < every_max_secs and every_min_secs <= every_max_secs".into(),
                 ));

@@ -81,3 +81,24 @@ pub fn find(conn: &Connection, source: &str, external_id: &str) -> Result<Option
         )
         .optional()?)
 }
+
+/// Where polling `source` got to, as the source wrote it.
+pub fn cursor(conn: &Connection, source: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT cursor FROM booking_cursors WHERE source = ?1",
+            [source],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+pub fn set_cursor(conn: &Connection, source: &str, cursor: &str, now: DateTime<Utc>) -> Result<()> {
+    crate::cached::execute(
+        conn,
+        "INSERT INTO booking_cursors (source, cursor, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+        params![source, cursor, to_millis(now)],
+    )?;
+    Ok(())
+}

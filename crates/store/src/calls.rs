@@ -258,3 +258,49 @@ pub fn oldest_unclassified_start(
     )?;
     Ok(opt_from_millis(at))
 }
+
+/// When each missed call in `[from, to)` rang (its start; its end or first sight without one),
+/// oldest first: the top of the owner's funnel. Counted like leads are opened: inbound,
+/// classified as not answered, seen live (not imported history), and not from a member of
+/// staff or to a number that is not the business's.
+pub fn missed_between(
+    conn: &Connection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT at FROM (
+            SELECT COALESCE(cl.started_at, cl.ended_at, cl.first_seen_at) AS at FROM calls cl
+            WHERE cl.direction = 'inbound' AND cl.outcome IS NOT NULL AND cl.outcome <> 'answered'
+              AND cl.before_textback = 0
+              AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.call_id = cl.id
+                              AND d.code IN ('staff_number', 'not_business_number')))
+         WHERE at >= ?1 AND at < ?2 ORDER BY at",
+    )?;
+    let rows = stmt
+        .query_map(params![to_millis(from), to_millis(to)], |r| {
+            Ok(crate::from_millis(r.get(0)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// When each of these calls rang (its start; its end or first sight without one), by id.
+/// Unknown ids are left out.
+pub fn rang_at(
+    conn: &Connection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, DateTime<Utc>>> {
+    let ids =
+        serde_json::to_string(ids).map_err(|e| StoreError::Invalid(format!("call ids: {e}")))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, COALESCE(started_at, ended_at, first_seen_at) FROM calls
+         WHERE id IN (SELECT value FROM json_each(?1))",
+    )?;
+    let rows = stmt
+        .query_map([ids], |r| {
+            Ok((r.get::<_, i64>(0)?, crate::from_millis(r.get(1)?)))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}

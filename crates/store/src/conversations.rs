@@ -22,6 +22,8 @@ pub struct Summary {
     pub opted_out: bool,
     /// State of the newest lead, if the conversation ever had one.
     pub lead_state: Option<String>,
+    /// The newest lead has an open escalation: it needs a person now.
+    pub escalated: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,6 +35,8 @@ pub enum Filter {
     Unbooked,
     Booked,
     Done,
+    /// The newest lead has an open escalation.
+    Escalated,
 }
 
 impl Filter {
@@ -44,6 +48,7 @@ impl Filter {
             "unbooked" => Filter::Unbooked,
             "booked" => Filter::Booked,
             "done" => Filter::Done,
+            "escalated" => Filter::Escalated,
             _ => return None,
         })
     }
@@ -56,12 +61,24 @@ impl Filter {
             Filter::Unbooked => "(LEAD_STATE) IN ('new', 'texted', 'replied')",
             Filter::Booked => "(LEAD_STATE) = 'booked'",
             Filter::Done => "c.done = 1",
+            // NOTE: open escalations are few. The IN list lets SQLite start from them (the
+            // partial index `escalations_one_open`) and sort a handful of rows, instead of
+            // walking the whole inbox testing each conversation when none or few match.
+            Filter::Escalated => {
+                "c.id IN (SELECT e2.conversation_id FROM escalations e2 WHERE e2.acked_at IS NULL)
+                 AND (OPEN_ESCALATION)"
+            }
         }
     }
 }
 
 const LEAD_STATE: &str =
     "SELECT l.state FROM leads l WHERE l.conversation_id = c.id ORDER BY l.id DESC LIMIT 1";
+
+/// Whether the conversation's newest lead has an open escalation: two index seeks
+/// (`leads_by_conversation`, then the partial `escalations_one_open`).
+const OPEN_ESCALATION: &str = "EXISTS (SELECT 1 FROM escalations e WHERE e.acked_at IS NULL
+    AND e.lead_id = (SELECT l.id FROM leads l WHERE l.conversation_id = c.id ORDER BY l.id DESC LIMIT 1))";
 
 /// Position in the list: rows strictly older than this come next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,11 +110,13 @@ pub struct Query {
 }
 
 /// The list row's columns, over `conversations c` and `contacts k`. The lead state is one
-/// index seek per row (`leads_by_conversation`).
+/// index seek per row (`leads_by_conversation`), the open escalation two.
 const COLUMNS: &str = "
     c.id, c.contact_id, k.name, k.phone, c.business_number, c.last_activity_at, c.snippet,
     c.unread, c.done, c.assigned_to, c.awaiting_reply, k.opted_out_at IS NOT NULL,
-    (SELECT l.state FROM leads l WHERE l.conversation_id = c.id ORDER BY l.id DESC LIMIT 1)";
+    (SELECT l.state FROM leads l WHERE l.conversation_id = c.id ORDER BY l.id DESC LIMIT 1),
+    EXISTS (SELECT 1 FROM escalations e WHERE e.acked_at IS NULL
+        AND e.lead_id = (SELECT l.id FROM leads l WHERE l.conversation_id = c.id ORDER BY l.id DESC LIMIT 1))";
 
 const FROM: &str = "FROM conversations c JOIN contacts k ON k.id = c.contact_id";
 
@@ -118,6 +137,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Summary> {
         awaiting_reply: r.get(10)?,
         opted_out: r.get(11)?,
         lead_state: r.get(12)?,
+        escalated: r.get(13)?,
     })
 }
 
@@ -160,7 +180,11 @@ fn list_with(conn: &Connection, q: &Query, selective_below: i64) -> Result<Vec<S
         .before
         .map(|c| (c.last_activity_at, c.id))
         .unwrap_or((i64::MAX, i64::MAX));
-    let filter = q.filter.sql().replace("LEAD_STATE", LEAD_STATE);
+    let filter = q
+        .filter
+        .sql()
+        .replace("LEAD_STATE", LEAD_STATE)
+        .replace("OPEN_ESCALATION", OPEN_ESCALATION);
     let page = format!("(c.last_activity_at, c.id) < (?1, ?2) AND {filter}");
     let Some(text) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
         let mut stmt =

@@ -240,3 +240,39 @@ pub fn opened_between(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
+
+/// Reopens a closed lead in `state` (its booking was cancelled). False if it is open, or the
+/// conversation already has another open lead.
+pub fn reopen(conn: &Connection, id: i64, state: &str, now: DateTime<Utc>) -> Result<bool> {
+    let n = crate::cached::execute(
+        conn,
+        "UPDATE leads SET state = ?2, closed_at = NULL, close_reason = NULL, updated_at = ?3,
+            last_activity_at = ?3
+         WHERE id = ?1 AND closed_at IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM leads o WHERE o.conversation_id = leads.conversation_id
+                AND o.closed_at IS NULL)",
+        params![id, state, to_millis(now)],
+    )?;
+    Ok(n == 1)
+}
+
+/// The open lead of any conversation with this contact phone (newest first).
+pub fn open_for_phone(conn: &Connection, phone: &str) -> Result<Option<Lead>> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {} FROM leads l
+                 JOIN conversations v ON v.id = l.conversation_id
+                 JOIN contacts c ON c.id = v.contact_id
+                 WHERE c.phone = ?1 AND l.closed_at IS NULL ORDER BY l.id DESC LIMIT 1",
+                COLUMNS
+                    .split(',')
+                    .map(|c| format!("l.{}", c.trim()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            [phone],
+            from_row,
+        )
+        .optional()?)
+}

@@ -16,10 +16,16 @@
 //! Attachments (MMS pictures) are the one thing kept outside SQLite: their rows are in
 //! [`media`], their bytes are files in [`media::MediaDir`] beside the database.
 //!
+//! Backups ([`backup`]) are verified copies made with SQLite's online backup API into
+//! `backups/` beside the database; [`backup::restore`] puts one back, keeping the file it
+//! replaces. Disk trouble surfaces as typed errors ([`StoreError::DiskFull`],
+//! [`StoreError::Locked`], [`StoreError::Corrupt`]) whose messages say what to do.
+//!
 //! Timestamps are stored as UTC milliseconds since the epoch (`INTEGER`), so they sort and
 //! index cheaply; phone numbers as E.164 text.
 
 pub mod audit;
+pub mod backup;
 pub mod bookings;
 mod cached;
 pub mod call_legs;
@@ -63,19 +69,50 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the database {path} failed its integrity check: {detail}")]
-    Corrupt { path: PathBuf, detail: String },
+    /// The file is damaged. The message says where the newest good backup is and how to put
+    /// it back; nothing is written to a damaged file.
+    #[error("{}", backup::damaged_message(path, detail, newest_backup.as_ref()))]
+    Corrupt {
+        path: PathBuf,
+        detail: String,
+        /// The newest backup that passed its integrity check, if there is one.
+        newest_backup: Option<backup::BackupFile>,
+    },
     #[error("migrating the database failed: {0}")]
     Migration(String),
-    #[error("the database is busy (another process holds a lock); will retry")]
+    /// A lock held past the busy timeout, seen by a query run on a bare connection (the
+    /// [`Store`]'s own methods report [`StoreError::Locked`] with the path).
+    #[error(
+        "The database is locked by another program; Textback will try again (nothing was written)"
+    )]
     Busy,
-    #[error("the disk is full; nothing was written, will retry when space returns")]
+    #[error("The database is locked by another program: {}", path.display())]
+    Locked { path: PathBuf },
+    /// SQLITE_FULL, or an I/O error while the disk has no space left. The transaction was
+    /// rolled back whole; retry once space is freed.
+    #[error("The disk is full: Textback cannot save new messages until space is freed")]
     DiskFull,
+    /// Textback (a daemon or the desktop app) still has the database open.
+    #[error(
+        "Textback is still using {} (a `textback daemon` or the desktop app has it open); stop it, then run the command again",
+        path.display()
+    )]
+    InUse { path: PathBuf },
+    /// A backup that failed its integrity check: it is never kept, restored or trusted.
+    #[error("the backup {} failed its integrity check ({detail})", path.display())]
+    BackupUnverified { path: PathBuf, detail: String },
+    #[error("no good backup of {} was found in {}{}", db.display(), dir.display(), backup::skipped_note(skipped))]
+    NoBackup {
+        db: PathBuf,
+        dir: PathBuf,
+        /// Backups that were there but failed their integrity check, with the reason.
+        skipped: Vec<backup::Skipped>,
+    },
     #[error("stored data is not valid: {0}")]
     Invalid(String),
     #[error("not found: {0}")]
     NotFound(String),
-    /// A file beside the database (an attachment) could not be read or written.
+    /// A file beside the database (an attachment, a backup) could not be read or written.
     #[error("could not use the file {path}: {source}")]
     File {
         path: PathBuf,
@@ -96,6 +133,69 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// Trouble with the disk or the file (full, locked, damaged, unreadable) rather than with
+    /// the data: the same write can succeed once the trouble is gone.
+    pub fn is_storage_problem(&self) -> bool {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::Busy
+            | StoreError::Locked { .. }
+            | StoreError::DiskFull
+            | StoreError::Corrupt { .. }
+            | StoreError::File { .. } => true,
+            StoreError::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(
+                    ErrorCode::SystemIoFailure
+                        | ErrorCode::CannotOpen
+                        | ErrorCode::ReadOnly
+                        | ErrorCode::DatabaseCorrupt
+                        | ErrorCode::NotADatabase
+                )
+            ),
+            _ => false,
+        }
+    }
+
+    /// Adds what only the store knows to an error from a query: the file's path for a lock,
+    /// where the backups are for a damaged file, and whether an I/O error was the disk filling.
+    fn at(self, path: &Path) -> Self {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::Busy => StoreError::Locked {
+                path: path.to_path_buf(),
+            },
+            StoreError::Sqlite(e) => match e.sqlite_error_code() {
+                Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+                    damaged(path, e.to_string())
+                }
+                // NOTE: SQLite reports ENOSPC on a page write as SQLITE_FULL, but as a plain
+                // I/O error when growing the WAL index or a file-size hint fails; asking the
+                // file system is the only way to tell without unsafe FFI (sqlite3_system_errno).
+                Some(ErrorCode::SystemIoFailure) if backup::disk_is_full(path) => {
+                    StoreError::DiskFull
+                }
+                _ => StoreError::Sqlite(e),
+            },
+            other => other,
+        }
+    }
+}
+
+/// The error for a damaged database at `path`, pointing at its newest good backup.
+fn damaged(path: &Path, detail: String) -> StoreError {
+    let newest_backup = backup::BackupDir::beside(path)
+        .newest_good()
+        .ok()
+        .and_then(|(good, _)| good);
+    StoreError::Corrupt {
+        path: path.to_path_buf(),
+        detail,
+        newest_backup,
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// One open database file. Cheap to share behind an `Arc`; every call holds the connection
@@ -109,8 +209,11 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) and migrates the database at `path`.
     ///
-    /// Before applying any migration to an existing file, copies it to
-    /// `<file>.backup-v<old version>` so a failed upgrade can be undone by hand.
+    /// An existing file is checked first (`PRAGMA quick_check`): a damaged one is refused with
+    /// [`StoreError::Corrupt`], whose message names the newest good backup in
+    /// [`backup::BackupDir::beside`] and the command that restores it. Before applying any
+    /// migration to an existing file, copies it to `<file>.backup-v<old version>` so a failed
+    /// upgrade can be undone by hand.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::Backup {
@@ -119,12 +222,17 @@ impl Store {
             })?;
         }
         let existed = path.exists();
-        let mut conn = Connection::open(path)?;
-        configure(&conn)?;
+        let opened = Connection::open(path)
+            .map_err(StoreError::from)
+            .and_then(|conn| {
+                configure(&conn)?;
+                Ok(conn)
+            });
+        let mut conn = opened.map_err(|e| e.at(path))?;
         if existed {
             check_integrity(&conn, path)?;
         }
-        migrations::migrate(&mut conn, path, existed)?;
+        migrations::migrate(&mut conn, path, existed).map_err(|e| e.at(path))?;
         Ok(Self {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -137,7 +245,7 @@ impl Store {
 
     /// Runs `f` on the connection (autocommit: each statement its own transaction).
     pub fn read<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-        f(&self.lock())
+        f(&self.lock()).map_err(|e| e.at(&self.path))
     }
 
     /// Runs `f` inside one `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so
@@ -145,18 +253,22 @@ impl Store {
     /// returns `Ok`, rolls back otherwise.
     pub fn immediate<R>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<R>) -> Result<R> {
         let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        let run = || {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|e: StoreError| e.at(&self.path))
     }
 
-    /// Copies the live database to `dest` with SQLite's online backup API (consistent even
-    /// while the engine writes).
+    /// Copies the live database to `dest` with SQLite's online backup API: a consistent
+    /// snapshot even while the engine writes (the copy reads through its own connection, so it
+    /// never holds this store's lock). The copy is written under a temporary name, checked with
+    /// `PRAGMA integrity_check`, and only then renamed to `dest`; a copy that fails the check is
+    /// deleted and reported as [`StoreError::BackupUnverified`].
     pub fn backup_to(&self, dest: &Path) -> Result<()> {
-        let conn = self.lock();
-        conn.backup(rusqlite::MAIN_DB, dest, None)?;
-        Ok(())
+        backup::copy_verified(&self.path, dest)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -180,13 +292,8 @@ fn configure(conn: &Connection) -> Result<()> {
 }
 
 fn check_integrity(conn: &Connection, path: &Path) -> Result<()> {
-    let detail: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
-    if detail == "ok" {
-        Ok(())
-    } else {
-        Err(StoreError::Corrupt {
-            path: path.to_path_buf(),
-            detail,
-        })
+    match backup::check(conn, "quick_check") {
+        Ok(()) => Ok(()),
+        Err(detail) => Err(damaged(path, detail)),
     }
 }

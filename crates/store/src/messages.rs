@@ -295,3 +295,18 @@ pub fn delete_unsent(conn: &Connection, outbox_id: i64) -> Result<()> {
     )?;
     Ok(())
 }
+
+/// Did a person (not Textback's automation) send anything in the conversation after `at`?
+pub fn person_answered_after(
+    conn: &Connection,
+    conversation_id: i64,
+    at: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = ?1
+            AND direction = 'outbound' AND automatic = 0 AND created_at > ?2)",
+        params![conversation_id, to_millis(at)],
+        |r| r.get(0),
+    )?)
+}

@@ -294,8 +294,20 @@ CREATE TABLE bookings (
 ) STRICT;
 "#;
 
+/// Version 6: where each booking source's polling got to (an opaque cursor per source); the
+/// outbox by recipient, for sending each number's messages in order.
+const V6: &str = r#"
+CREATE INDEX outbox_unfinished_by_recipient ON outbox (to_number, id)
+    WHERE state IN ('pending', 'in_flight', 'unknown');
+CREATE TABLE booking_cursors (
+    source     TEXT PRIMARY KEY,
+    cursor     TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
+"#;
+
 /// Every migration, in order. The index + 1 is the schema version.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

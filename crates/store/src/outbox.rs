@@ -16,8 +16,11 @@ pub enum Kind {
     Manual,
     /// A later touch of a lead's follow-up sequence.
     FollowUp,
-    /// A reply to a keyword: the opt-out confirmation or the HELP text.
+    /// The HELP reply.
     KeywordReply,
+    /// The one confirmation after an opt-out: the only message that may go to a number that
+    /// has just opted out.
+    OptOutConfirmation,
     /// An SMS to a member of staff about an escalated lead.
     Escalation,
 }
@@ -30,6 +33,7 @@ impl Kind {
             Kind::Manual => "manual",
             Kind::FollowUp => "followup",
             Kind::KeywordReply => "keyword_reply",
+            Kind::OptOutConfirmation => "optout_confirmation",
             Kind::Escalation => "escalation",
         }
     }
@@ -40,6 +44,7 @@ impl Kind {
             "late_textback" => Kind::LateTextBack,
             "followup" => Kind::FollowUp,
             "keyword_reply" => Kind::KeywordReply,
+            "optout_confirmation" => Kind::OptOutConfirmation,
             "escalation" => Kind::Escalation,
             _ => Kind::Manual,
         }
@@ -49,7 +54,11 @@ impl Kind {
     pub fn is_automatic(self) -> bool {
         matches!(
             self,
-            Kind::TextBack | Kind::FollowUp | Kind::KeywordReply | Kind::Escalation
+            Kind::TextBack
+                | Kind::FollowUp
+                | Kind::KeywordReply
+                | Kind::OptOutConfirmation
+                | Kind::Escalation
         )
     }
 
@@ -205,10 +214,16 @@ pub fn get(conn: &Connection, id: i64) -> Result<Entry> {
     Ok(finish(vec![row])?.remove(0))
 }
 
-/// Pending entries whose time has come, oldest first (queued replies go out in order).
+/// Pending entries whose time has come, oldest first. Messages to one number go out in the
+/// order they were queued: an entry waits while an earlier one to the same number is still
+/// unfinished (waiting out a retry, in flight, or not yet reconciled).
 pub fn due(conn: &Connection, now: DateTime<Utc>, limit: u32) -> Result<Vec<Entry>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2"
+        "SELECT {COLUMNS} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1
+            AND NOT EXISTS (SELECT 1 FROM outbox earlier
+                WHERE earlier.to_number = outbox.to_number AND earlier.id < outbox.id
+                  AND earlier.state IN ('pending', 'in_flight', 'unknown'))
+         ORDER BY id LIMIT ?2"
     ))?;
     let rows = stmt
         .query_map(params![to_millis(now), limit], from_row)?
@@ -390,4 +405,27 @@ pub fn cancel_for_lead(
         }
     }
     Ok(cancelled)
+}
+
+/// Did Textback queue exactly this message to `to` since `since`? (Sync can list a message
+/// of ours before the sender has recorded the provider's answer.)
+pub fn queued_same(conn: &Connection, to: &str, body: &str, since: DateTime<Utc>) -> Result<bool> {
+    Ok(crate::cached::query_row(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM outbox WHERE to_number = ?1 AND body = ?2 AND created_at >= ?3)",
+        params![to, body, to_millis(since)],
+        |r| r.get(0),
+    )?)
+}
+
+/// When the newest message of `kind` to `to` was queued (keyword replies: once per opt-out,
+/// once per help interval).
+pub fn latest_of_kind_to(conn: &Connection, to: &str, kind: Kind) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<i64> = crate::cached::query_row(
+        conn,
+        "SELECT MAX(created_at) FROM outbox WHERE to_number = ?1 AND kind = ?2",
+        params![to, kind.as_str()],
+        |r| r.get(0),
+    )?;
+    Ok(opt_from_millis(at))
 }

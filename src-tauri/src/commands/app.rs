@@ -5,6 +5,7 @@ use super::DeskState;
 
 #[tauri::command]
 pub async fn app_status(desk: DeskState<'_>) -> Result<AppStatus, IpcError> {
+    let desk = desk.get().await?;
     desk.status().await
 }
 

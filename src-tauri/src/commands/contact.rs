@@ -8,5 +8,6 @@ pub async fn contact_rename(
     conversation_id: i64,
     name: String,
 ) -> Result<(), IpcError> {
+    let desk = desk.get().await?;
     desk.rename_contact(conversation_id, &name).await
 }

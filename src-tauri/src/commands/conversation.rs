@@ -10,6 +10,7 @@ pub async fn conversation_open(
     desk: DeskState<'_>,
     id: i64,
 ) -> Result<Thread, IpcError> {
+    let desk = desk.get().await?;
     let thread = desk.open_conversation(id).await?;
     crate::bridge::refresh_unread(&app, &desk).await;
     Ok(thread)
@@ -21,6 +22,7 @@ pub async fn conversation_reply(
     id: i64,
     body: String,
 ) -> Result<TimelineItem, IpcError> {
+    let desk = desk.get().await?;
     desk.reply(id, &body).await
 }
 
@@ -30,6 +32,7 @@ pub async fn conversation_start(
     number: String,
     body: String,
 ) -> Result<i64, IpcError> {
+    let desk = desk.get().await?;
     desk.start_conversation(&number, &body).await
 }
 
@@ -40,6 +43,7 @@ pub async fn conversation_mark_read(
     id: i64,
     read: bool,
 ) -> Result<(), IpcError> {
+    let desk = desk.get().await?;
     desk.mark_read(id, read).await?;
     crate::bridge::refresh_unread(&app, &desk).await;
     Ok(())
@@ -51,6 +55,7 @@ pub async fn conversation_mark_done(
     id: i64,
     done: bool,
 ) -> Result<(), IpcError> {
+    let desk = desk.get().await?;
     desk.mark_done(id, done).await
 }
 
@@ -60,6 +65,7 @@ pub async fn conversation_assign(
     id: i64,
     staff: Option<String>,
 ) -> Result<(), IpcError> {
+    let desk = desk.get().await?;
     desk.assign(id, staff).await
 }
 
@@ -69,10 +75,12 @@ pub async fn conversation_add_note(
     id: i64,
     body: String,
 ) -> Result<TimelineItem, IpcError> {
+    let desk = desk.get().await?;
     desk.add_note(id, &body).await
 }
 
 #[tauri::command]
 pub async fn call_send_late_textback(desk: DeskState<'_>, call_id: i64) -> Result<(), IpcError> {
+    let desk = desk.get().await?;
     desk.send_late_text_back(call_id).await
 }

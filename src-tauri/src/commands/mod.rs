@@ -8,10 +8,14 @@
 pub mod app;
 pub mod contact;
 pub mod conversation;
+pub mod dnt;
+pub mod escalation;
 pub mod inbox;
 pub mod lead;
 pub mod provider;
+pub mod results;
+pub mod roster;
 pub mod settings;
 
-/// The desk all commands work on.
-pub type DeskState<'a> = tauri::State<'a, std::sync::Arc<textback_app::Desk>>;
+/// The desk all commands work on, once started: `let desk = desk.get().await?;`.
+pub type DeskState<'a> = tauri::State<'a, crate::desk_slot::DeskSlot>;

@@ -14,6 +14,7 @@ pub async fn provider_connect(
     api_key_sid: Option<String>,
     api_key_secret: Option<String>,
 ) -> Result<ProviderConnectResult, IpcError> {
+    let desk = desk.get().await?;
     let account_sid = account_sid.trim().to_owned();
     let auth = match (auth_token, api_key_sid, api_key_secret) {
         (Some(t), _, _) if !t.trim().is_empty() => TwilioAuth::AuthToken {
@@ -41,5 +42,6 @@ pub async fn provider_finish_connect(
     numbers: Vec<String>,
     responder: bool,
 ) -> Result<(), IpcError> {
+    let desk = desk.get().await?;
     desk.finish_connect(numbers, responder).await
 }

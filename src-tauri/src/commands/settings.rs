@@ -6,6 +6,7 @@ use super::DeskState;
 
 #[tauri::command]
 pub async fn settings_get(desk: DeskState<'_>) -> Result<Settings, IpcError> {
+    let desk = desk.get().await?;
     Ok(desk.settings().await)
 }
 
@@ -15,6 +16,7 @@ pub async fn settings_save(
     desk: DeskState<'_>,
     settings: Settings,
 ) -> Result<Settings, IpcError> {
+    let desk = desk.get().await?;
     let saved = desk.save_settings(settings).await?;
     crate::launch_at_login::set(&app, saved.launch_at_login);
     Ok(saved)
@@ -25,5 +27,6 @@ pub async fn template_preview(
     desk: DeskState<'_>,
     template: String,
 ) -> Result<TemplatePreview, IpcError> {
+    let desk = desk.get().await?;
     Ok(desk.preview(&template).await)
 }

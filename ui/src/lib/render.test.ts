@@ -57,7 +57,7 @@ describe("outside text is rendered as text, never as HTML", () => {
     const c: ConversationSummary = {
       id: 7, contactName: `<script>alert(1)</script>`, contactNumber: "+15125550100", businessNumber: "+15125550123",
       lastActivityAt: new Date().toISOString(), snippet: XSS, unread: 2, leadState: "replied", missedCall: true,
-      done: false, assignedTo: `<i>Eve</i>`, optedOut: false,
+      done: false, assignedTo: `<i>Eve</i>`, optedOut: false, escalated: false,
     };
     const el = render(ConversationRow, { c, active: false, selected: false, onopen: () => {} });
     expect(el.textContent).toContain(`<script>alert(1)</script>`);

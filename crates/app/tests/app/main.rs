@@ -9,6 +9,10 @@ use textback_app::dto::{InboxFilter, InboxQuery, LeadState, TimelineItem};
 use textback_app::{Desk, DeskOptions};
 use textback_engine::DomainEvent;
 
+mod leads;
+
+mod lifecycle_settings;
+
 /// The environment the desk sees: only a data dir inside the test's temp dir, so the
 /// developer's own config, keychain and data are never touched.
 fn vars(dir: &Path) -> textback_app::Vars {

@@ -55,6 +55,28 @@ pub fn render(config: &Config, template: &Template) -> String {
     })
 }
 
+/// A text-back body with its per-lead booking reference taken out, after checking it carries
+/// exactly one (the tracked link's `metadata[textback_ref]`, 20 URL-safe characters).
+pub fn untracked(body: &str) -> String {
+    const PARAM: &str = "?metadata%5Btextback_ref%5D=";
+    assert_eq!(
+        body.matches(PARAM).count(),
+        1,
+        "one tracked booking link in {body:?}"
+    );
+    let at = body.find(PARAM).expect("counted above");
+    let reference: String = body[at + PARAM.len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert_eq!(reference.len(), 20, "a 20-character reference in {body:?}");
+    format!(
+        "{}{}",
+        &body[..at],
+        &body[at + PARAM.len() + reference.len()..]
+    )
+}
+
 pub type TestEngine = Engine<TwilioClient>;
 
 pub struct Harness {

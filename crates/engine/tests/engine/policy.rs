@@ -10,7 +10,7 @@ use textback_providers::Provider;
 use textback_sim::CallScript;
 use textback_store::{leads, outbox};
 
-use crate::common::{BUSINESS, CALLER, Harness, config, count, render};
+use crate::common::{BUSINESS, CALLER, Harness, config, count, render, untracked};
 
 #[tokio::test]
 async fn a_caller_is_texted_at_most_once_per_dedupe_window() {
@@ -243,7 +243,10 @@ async fn the_after_hours_template_is_used_while_closed() {
         "one text-back"
     );
     assert_eq!(
-        h.sent_bodies(),
+        h.sent_bodies()
+            .iter()
+            .map(|b| untracked(b))
+            .collect::<Vec<_>>(),
         vec![render(&h.config, &h.config.textback.after_hours_template)],
         "a call missed while the business is closed gets the after-hours text"
     );

@@ -167,10 +167,16 @@ pub(crate) fn too_large(action: Action, what: &str, cap: usize) -> ProviderError
     }
 }
 
-/// `Retry-After` in seconds. The HTTP-date form is ignored (Twilio sends seconds) and the
-/// caller falls back to its own backoff.
+/// The longest wait a `Retry-After` may ask for; a longer one waits this long.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// `Retry-After` in seconds, at most [`MAX_RETRY_AFTER`]. The HTTP-date form is ignored
+/// (Twilio sends seconds) and the caller falls back to its own backoff.
 pub(crate) fn parse_retry_after(raw: Option<&str>) -> Option<Duration> {
-    raw?.trim().parse::<u64>().ok().map(Duration::from_secs)
+    // NOTE: the cap is what keeps `now + retry_after` from overflowing: a hostile or broken
+    // answer's "Retry-After: 10000000000000" panicked the engine's sender.
+    let secs = raw?.trim().parse::<u64>().ok()?;
+    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
 }
 
 /// A short, single-line, printable start of a body for error messages (HTML error pages).

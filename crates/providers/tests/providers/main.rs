@@ -3,9 +3,11 @@
 //! well-behaved simulator never gives (hostile links, endless paging, oversized pages).
 
 mod auth;
+mod calcom;
 mod calls;
 mod canned;
 mod faults;
+mod fuzz;
 mod hostile;
 mod media;
 mod messages;

@@ -5,5 +5,6 @@ mod calls;
 mod common;
 mod control;
 mod faults;
+mod fuzz;
 mod messages;
 mod scenario;

@@ -1,5 +1,6 @@
 //! Store tests on a real SQLite file in a temp dir.
 
+mod backup;
 mod lifecycle;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};

@@ -2,6 +2,8 @@
 //! elsewhere each test prints why it is skipped and passes.
 
 mod alerts;
+mod escalation;
 mod inbox;
 mod keychain;
+mod settings;
 mod window;

@@ -193,6 +193,7 @@ export function buildDemoConversation(id: number, endMs: number, fresh: boolean)
     unread, leadState, missedCall, done,
     assignedTo: scenario === "booked" || (scenario === "replied" && r() < 0.3) ? pick(r, STAFF) : null,
     optedOut,
+    escalated: false,
   };
   return { summary, items, jobValueCents, needsReply };
 }

@@ -182,7 +182,8 @@ describe("fake backend: threads and replies", () => {
     await b.leadMarkBooked(c.id, 25_000);
     await b.contactRename(c.id, "Pat Doyle");
     const t = await b.conversationOpen(c.id);
-    expect(t.items.at(-1)).toMatchObject({ kind: "note", body: "Gate code 4411" });
+    expect(t.items.at(-2)).toMatchObject({ kind: "note", body: "Gate code 4411" });
+    expect(t.items.at(-1)).toMatchObject({ kind: "activity", action: "lead_booked" });
     expect(t.conversation).toMatchObject({ assignedTo: "Mike", leadState: "booked", contactName: "Pat Doyle" });
     expect(t.jobValueCents).toBe(25_000);
   });

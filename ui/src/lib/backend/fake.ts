@@ -8,6 +8,9 @@ import type { Backend, ProviderCredentials, Unsubscribe } from "./backend";
 import type { AppStatus } from "./bindings/AppStatus";
 import type { ConversationSummary } from "./bindings/ConversationSummary";
 import type { DomainEvent } from "./bindings/DomainEvent";
+import type { EscalationInfo } from "./bindings/EscalationInfo";
+import type { Funnel } from "./bindings/Funnel";
+import type { FunnelRow } from "./bindings/FunnelRow";
 import type { InboxPage } from "./bindings/InboxPage";
 import type { InboxQuery } from "./bindings/InboxQuery";
 import type { Settings } from "./bindings/Settings";
@@ -19,7 +22,9 @@ import {
   buildDemoConversation, iso, rng, snippetOf,
 } from "./demoData";
 import { ipcError } from "./errors";
+import { FakeDoNotText, defaultLifecycleSettings, fakeRosterNow, fakeRosterWeek, validateLifecycle } from "./fakeLifecycle";
 import { countSegments } from "../sms/segments";
+import { MAX_DAYS, buckets, dateIn, daysBetween, isDate } from "../results/period";
 
 export type FakeSeed = {
   /** How many conversations to generate (default 48). 50,000 exercises the virtual list. */
@@ -52,10 +57,17 @@ type Convo = {
   needsReply: boolean;
   endMs: number;
   fresh: boolean;
+  escalation: EscalationInfo | null;
 };
 
+/** A missed call from before the demo conversations, for the results' history. */
+type PastLead = { atMs: number; texted: boolean; replied: boolean; booked: boolean; valueCents: number | null };
+
+/** Words in a customer's text that escalate at once (the engine's defaults). */
+const URGENT = /\b(emergency|flood(ing)?|burst|no heat|gas leak|locked out)\b/i;
+
 const clone = <T>(v: T): T => structuredClone(v);
-const PLACEHOLDERS = ["business", "booking_link", "first_name"] as const;
+const PLACEHOLDERS = ["business_name", "business", "booking_link", "first_name"] as const;
 
 export function defaultSettings(): Settings {
   return {
@@ -69,7 +81,7 @@ export function defaultSettings(): Settings {
     dedupeWindow: "24h",
     pollInterval: "15s",
     responder: true,
-    staff: STAFF.map((name, i) => ({ name, phone: i === 0 ? "+15125550177" : null })),
+    staff: STAFF.map((name, i) => ({ name, phone: i === 0 ? "+15125550177" : null, role: i === 0 ? "owner" : "staff", desk: i === 1 ? "Front desk" : null })),
     alertRepeat: "5m",
     cannedReplies: [
       "Thanks! A technician can come by today between 2 and 4. Does that work?",
@@ -78,6 +90,7 @@ export function defaultSettings(): Settings {
       "We're fully booked today; the earliest slot is tomorrow at 9am.",
     ],
     launchAtLogin: true,
+    ...defaultLifecycleSettings(STAFF),
     envLocked: ["pollInterval"],
   };
 }
@@ -116,12 +129,26 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
     const endMs = t0 - 4 * 60_000 - (id - 1) * spacing - ((id * 7919) % 60) * 1000;
     const fresh = id <= Math.max(8, Math.round(total * 0.2)) && id <= 400;
     const demo = buildDemoConversation(id, endMs, fresh);
-    const c: Convo = { summary: demo.summary, items: null, jobValueCents: demo.jobValueCents, needsReply: demo.needsReply, endMs, fresh };
+    const c: Convo = { summary: demo.summary, items: null, jobValueCents: demo.jobValueCents, needsReply: demo.needsReply, endMs, fresh, escalation: null };
     order.push(c);
     byId.set(id, c);
   }
   let nextConversationId = total + 1;
+  // The do-not-text list: the demo's opted-out callers, kept in step with their conversations.
+  const dnt = new FakeDoNotText(
+    order.filter((c) => c.summary.optedOut).map((c) => ({
+      phone: c.summary.contactNumber, name: c.summary.contactName, optedOutAt: c.summary.lastActivityAt, source: "keyword",
+    })),
+    (phone, optedOut) => {
+      for (const c of order) {
+        if (c.summary.contactNumber !== phone) continue;
+        c.summary.optedOut = optedOut;
+        emit("conversationChanged", c.summary.id, optedOut ? `${phone} opted out` : `${phone} opted back in`);
+      }
+    },
+  );
   let nextItemId = 1_000_000_000;
+  let nextEscalationId = 1;
 
   // Event batching: everything emitted in one tick reaches listeners as one array.
   const listeners = new Set<(e: DomainEvent[]) => void>();
@@ -181,13 +208,77 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
       case "unbooked": if (s.done || !(s.leadState === "new" || s.leadState === "texted" || s.leadState === "replied")) return false; break;
       case "booked": if (s.leadState !== "booked") return false; break;
       case "done": if (!s.done) return false; break;
+      case "escalated": if (!s.escalated) return false; break;
       case "all": break;
     }
     if (!needle) return true;
     if ((s.contactName ?? "").toLowerCase().includes(needle)) return true;
     if (s.snippet.toLowerCase().includes(needle)) return true;
     if (digits.length >= 3 && s.contactNumber.includes(digits)) return true;
-    return (c.items ?? []).some((it) => it.kind !== "call" && it.body.toLowerCase().includes(needle));
+    return (c.items ?? []).some((it) => (it.kind === "message" || it.kind === "note") && it.body.toLowerCase().includes(needle));
+  }
+
+  function activity(c: Convo, at: string, action: string, actor: string, detail: string | null) {
+    itemsOf(c).push({ kind: "activity", id: nextItemId++, at, action, actor, detail });
+  }
+
+  /** Escalates the conversation's lead (or adds the reason to its open escalation) and pages
+   * the first member of staff, like the responder engine does. */
+  function escalate(c: Convo, reason: string, at: string, notify = true) {
+    const open = c.escalation && c.escalation.acknowledgedAt === null ? c.escalation : null;
+    if (open) {
+      if (!open.reasons.includes(reason)) open.reasons.push(reason);
+      activity(c, at, "escalation_reason_added", "engine", reason);
+      emit("conversationChanged", c.summary.id, reason);
+      return;
+    }
+    const who = settings.staff[0] ?? { name: "Owner", phone: null };
+    c.escalation = {
+      id: nextEscalationId++, conversationId: c.summary.id, reasons: [reason], openedAt: at,
+      pages: [{ staff: who.name, phone: who.phone, round: 0, sentAt: at }],
+      acknowledgedAt: null, acknowledgedBy: null,
+    };
+    c.summary.escalated = true;
+    activity(c, at, "escalated", "engine", reason);
+    activity(c, at, "escalation_paged", "engine", `round 0: ${who.name}`);
+    if (notify) emit("escalation", c.summary.id, `Escalated: ${reason}`);
+  }
+
+  function pastLeads(): PastLead[] {
+    const r = rng(9090);
+    const out: PastLead[] = [];
+    for (let day = 3; day <= 400; day++) {
+      const calls = Math.floor(r() * 6);
+      for (let k = 0; k < calls; k++) {
+        const texted = r() < 0.9;
+        const replied = texted && r() < 0.6;
+        const booked = replied && r() < 0.55;
+        out.push({
+          atMs: t0 - day * 86_400_000 - Math.floor(r() * 10 * 3_600_000),
+          texted, replied, booked,
+          valueCents: booked && r() < 0.85 ? (150 + Math.floor(r() * 1400)) * 100 : null,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** The demo's missed-call leads: older history, then what the conversations show. */
+  function funnelLeads(): PastLead[] {
+    const leads = past.slice();
+    for (const c of order) {
+      const s = c.summary;
+      if (!s.missedCall) continue;
+      const call = (c.items ?? []).find((it) => it.kind === "call" && it.outcome !== "answered");
+      leads.push({
+        atMs: Date.parse(call?.at ?? s.lastActivityAt),
+        texted: s.leadState !== null && s.leadState !== "new",
+        replied: s.leadState === "replied" || s.leadState === "booked" || s.leadState === "lost",
+        booked: s.leadState === "booked",
+        valueCents: s.leadState === "booked" ? c.jobValueCents : null,
+      });
+    }
+    return leads;
   }
 
   function send(c: Convo, msg: Extract<TimelineItem, { kind: "message" }>) {
@@ -218,7 +309,7 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
       const end = template.indexOf("}", i);
       if (end < 0) return { rendered: null, error: `Unclosed { at character ${i + 1}` };
       const name = template.slice(i + 1, end).trim();
-      if (name === "business") out += settings.businessName;
+      if (name === "business" || name === "business_name") out += settings.businessName;
       else if (name === "booking_link") out += settings.bookingLink;
       else if (name === "first_name") out += "Sam";
       else return { rendered: null, error: `Unknown placeholder {${name}}: use ${PLACEHOLDERS.map((p) => `{${p}}`).join(", ")}` };
@@ -261,19 +352,31 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
       const r = renderTemplate(next[f]);
       if (r.error) bad(f, r.error);
     }
-    for (const s of next.staff) {
-      if (!s.name.trim()) bad("staff", "every staff member needs a name");
-      if (s.phone) {
-        try {
-          normaliseNumber(s.phone);
-        } catch {
-          bad("staff", `${s.name}'s phone "${s.phone}" is not a valid number`);
-        }
-      }
-    }
+    validateLifecycle(next, (t) => renderTemplate(t).error, normaliseNumber);
   }
 
   let simTimer: ReturnType<typeof setInterval> | null = null;
+  const past = pastLeads();
+
+  /** Booked, lost: the lead closes, and its open escalation with it (taken "by" that). */
+  function closeLead(c: Convo, state: "booked" | "lost") {
+    const at = nowIso();
+    c.summary.leadState = state;
+    c.needsReply = false;
+    const open = c.escalation && c.escalation.acknowledgedAt === null ? c.escalation : null;
+    if (open) {
+      open.acknowledgedAt = at;
+      open.acknowledgedBy = `Front desk (${state})`;
+    }
+    c.summary.escalated = false;
+    activity(c, at, `lead_${state}`, "Front desk", state);
+  }
+
+  // One lead that needs a person now: the second-newest reply nobody answered.
+  {
+    const c = order.filter((x) => x.fresh && x.summary.leadState === "replied" && !x.summary.optedOut)[1];
+    if (c) escalate(c, "replied 12 min ago and nobody has answered", c.summary.lastActivityAt, false);
+  }
 
   const fake: FakeBackend = {
     async appStatus() {
@@ -319,6 +422,7 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
         replyBlockedReason: c.summary.optedOut
           ? `${label(c)} replied STOP, so Textback won't text this number until they text START.`
           : null,
+        escalation: c.escalation,
       } satisfies Thread);
     },
 
@@ -350,9 +454,9 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
         c = {
           summary: {
             id, contactName: null, contactNumber: e164, businessNumber: MAIN_NUMBER, lastActivityAt: nowIso(),
-            snippet: "", unread: 0, leadState: null, missedCall: false, done: false, assignedTo: null, optedOut: false,
+            snippet: "", unread: 0, leadState: null, missedCall: false, done: false, assignedTo: null, optedOut: false, escalated: false,
           },
-          items: [], jobValueCents: null, needsReply: false, endMs: now(), fresh: false,
+          items: [], jobValueCents: null, needsReply: false, endMs: now(), fresh: false, escalation: null,
         };
         byId.set(id, c);
         order.unshift(c);
@@ -390,16 +494,62 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
       if (jobValueCents !== null && (!Number.isInteger(jobValueCents) || jobValueCents < 0)) {
         throw ipcError("invalid_input", "jobValueCents: must be a positive amount");
       }
-      c.summary.leadState = "booked";
       c.jobValueCents = jobValueCents;
-      c.needsReply = false;
+      closeLead(c, "booked");
       emit("conversationChanged", id, "Marked booked");
     },
     async leadMarkLost(id) {
       const c = get(id);
-      c.summary.leadState = "lost";
-      c.needsReply = false;
+      closeLead(c, "lost");
       emit("conversationChanged", id, "Marked lost");
+    },
+    async escalationAcknowledge(id) {
+      const c = order.find((x) => x.escalation?.id === id);
+      if (!c || !c.escalation) throw ipcError("not_found", `escalation ${id} was not found`);
+      const e = c.escalation;
+      if (e.acknowledgedAt === null) {
+        e.acknowledgedAt = nowIso();
+        e.acknowledgedBy = "Front desk";
+        c.summary.escalated = false;
+        activity(c, e.acknowledgedAt, "escalation_acknowledged", "Front desk", null);
+        emit("escalation", c.summary.id, "Taken by Front desk");
+      }
+      return clone(e);
+    },
+    async resultsFunnel(q) {
+      for (const [field, value] of [["from", q.from], ["to", q.to]] as const) {
+        if (!isDate(value)) throw ipcError("invalid_input", `${field}: "${value}" is not a date like 2026-03-01`);
+      }
+      if (daysBetween(q.from, q.to) < 0) throw ipcError("invalid_input", `the period ends (${q.to}) before it starts (${q.from})`);
+      if (daysBetween(q.from, q.to) >= MAX_DAYS) throw ipcError("invalid_input", `the period is longer than ${MAX_DAYS} days; choose a shorter one`);
+      const spans = buckets(q.from, q.to, q.bucket);
+      const empty = (start: string, end: string): FunnelRow => ({
+        start, end, missedCalls: 0, textedBack: 0, replied: 0, booked: 0, jobValueCents: 0, bookedWithoutValue: 0,
+      });
+      const rows = spans.map((b) => empty(b.from, b.to));
+      for (const lead of funnelLeads()) {
+        const day = dateIn(settings.timeZone, new Date(lead.atMs));
+        const row = rows.find((r) => r.start <= day && day <= r.end);
+        if (!row) continue;
+        row.missedCalls++;
+        if (lead.texted) row.textedBack++;
+        if (lead.replied) row.replied++;
+        if (lead.booked) {
+          row.booked++;
+          if (lead.valueCents === null) row.bookedWithoutValue++;
+          else row.jobValueCents += lead.valueCents;
+        }
+      }
+      const totals = empty(q.from, q.to);
+      for (const r of rows) {
+        totals.missedCalls += r.missedCalls;
+        totals.textedBack += r.textedBack;
+        totals.replied += r.replied;
+        totals.booked += r.booked;
+        totals.jobValueCents += r.jobValueCents;
+        totals.bookedWithoutValue += r.bookedWithoutValue;
+      }
+      return { from: q.from, to: q.to, timeZone: settings.timeZone, bucket: q.bucket, rows, totals } satisfies Funnel;
     },
     async contactRename(conversationId, name) {
       const c = get(conversationId);
@@ -420,6 +570,27 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
     async templatePreview(template) {
       const r = renderTemplate(template);
       return { ...r, segments: countSegments(r.rendered ?? "") } satisfies TemplatePreview;
+    },
+    async rosterWeek(weekStart) {
+      return fakeRosterWeek(settings, now(), weekStart);
+    },
+    async rosterNow() {
+      return fakeRosterNow(settings, now());
+    },
+    async dntList() {
+      return clone(dnt.list());
+    },
+    async dntAdd(phone) {
+      return dnt.add(phone, new Date(now()).toISOString());
+    },
+    async dntRemove(phone) {
+      dnt.remove(phone);
+    },
+    async dntImport(csv) {
+      return dnt.import(csv, new Date(now()).toISOString());
+    },
+    async dntExport() {
+      return dnt.export();
     },
 
     async providerConnect(c: ProviderCredentials) {
@@ -481,6 +652,7 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
       itemsOf(c).push(msg);
       c.summary.unread++;
       if (/^\s*(stop|unsubscribe|cancel|end|quit)\s*$/i.test(body)) {
+        dnt.record(c.summary.contactNumber, msg.at, "keyword");
         c.summary.optedOut = true;
         c.summary.leadState = "opted_out";
         c.needsReply = false;
@@ -490,6 +662,8 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
       }
       touch(c, msg.at);
       emit("messageReceived", conversationId, `${label(c)}: ${body}`);
+      const urgent = c.summary.optedOut ? null : URGENT.exec(body);
+      if (urgent) escalate(c, `urgent: the customer wrote "${urgent[0].toLowerCase()}"`, msg.at);
     },
     simulateMissedCall(number) {
       const e164 = normaliseNumber(number);
@@ -499,9 +673,9 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
         c = {
           summary: {
             id, contactName: null, contactNumber: e164, businessNumber: MAIN_NUMBER, lastActivityAt: nowIso(),
-            snippet: "", unread: 0, leadState: "new", missedCall: true, done: false, assignedTo: null, optedOut: false,
+            snippet: "", unread: 0, leadState: "new", missedCall: true, done: false, assignedTo: null, optedOut: false, escalated: false,
           },
-          items: [], jobValueCents: null, needsReply: false, endMs: now(), fresh: false,
+          items: [], jobValueCents: null, needsReply: false, endMs: now(), fresh: false, escalation: null,
         };
         byId.set(id, c);
         order.unshift(c);

@@ -18,10 +18,27 @@ export const FILTERS: { value: InboxFilter; label: string }[] = [
   { value: "all", label: "All" },
   { value: "unread", label: "Unread" },
   { value: "needs_reply", label: "Needs reply" },
+  { value: "escalated", label: "Escalated" },
   { value: "unbooked", label: "Unbooked" },
   { value: "booked", label: "Booked" },
   { value: "done", label: "Done" },
 ];
+
+/**
+ * Whether a row (as a thread action left it) still belongs under `filter`, as far as the row
+ * tells: "needs reply" depends on who wrote last, which the row does not carry, so it is kept.
+ */
+export function fitsFilter(c: ConversationSummary, filter: InboxFilter): boolean {
+  switch (filter) {
+    case "all": return !c.done;
+    case "unread": return c.unread > 0;
+    case "needs_reply": return true;
+    case "unbooked": return c.leadState === "new" || c.leadState === "texted" || c.leadState === "replied";
+    case "booked": return c.leadState === "booked";
+    case "done": return c.done;
+    case "escalated": return c.escalated;
+  }
+}
 
 export class InboxStore {
   // Raw: rows are replaced, never mutated, so 50,000 of them cost no proxies.
@@ -134,10 +151,15 @@ export class InboxStore {
     if (this.activeIndex < 0) this.activeId = this.items[0]?.id ?? null;
   }
 
-  /** A row's new state from a thread action or open; kept in place, moved up if newer. */
+  /**
+   * A row's new state from a thread action or open; kept in place, moved up if newer. A row
+   * the list does not hold joins it only if it fits the filter (an escalation just taken
+   * does not come back under "Escalated").
+   */
   upsert(summary: ConversationSummary): void {
     const i = this.items.findIndex((c) => c.id === summary.id);
     if (i < 0) {
+      if (!fitsFilter(summary, this.filter)) return;
       const first = this.items[0];
       if (!first || Date.parse(summary.lastActivityAt) >= Date.parse(first.lastActivityAt)) this.items = [summary, ...this.items];
       return;

@@ -122,7 +122,7 @@ describe("InboxStore live updates", () => {
     const row = (id: number, min: number): ConversationSummary => ({
       id, contactName: null, contactNumber: `+1512555${1000 + id}`, businessNumber: "+15125550100",
       lastActivityAt: new Date(Date.UTC(2025, 0, 1, 12, min)).toISOString(), snippet: `s${id}`, unread: 0,
-      leadState: null, missedCall: false, done: false, assignedTo: null, optedOut: false,
+      leadState: null, missedCall: false, done: false, assignedTo: null, optedOut: false, escalated: false,
     });
     const inbox = new InboxStore({} as Backend);
     inbox.items = [row(1, 50), row(2, 40), row(3, 30), row(4, 20), row(5, 10)];

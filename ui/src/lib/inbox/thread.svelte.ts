@@ -22,6 +22,8 @@ export class ThreadStore {
   /** Shown after a reply was queued while offline. */
   replyNotice = $state<string | null>(null);
   actionError = $state<string | null>(null);
+  /** An "I've got it" is on its way. */
+  acknowledging = $state(false);
   drafts = $state<Record<number, string>>({});
 
   readonly #backend: Backend;
@@ -182,11 +184,33 @@ export class ThreadStore {
     return this.#withId(async (id) => {
       await this.#backend.leadMarkBooked(id, jobValueCents);
       if (this.thread && this.id === id) this.thread.jobValueCents = jobValueCents;
-    }, { leadState: "booked" });
+    }, { leadState: "booked", escalated: false });
   }
 
   markLost(): Promise<boolean> {
-    return this.#withId((id) => this.#backend.leadMarkLost(id), { leadState: "lost" });
+    return this.#withId((id) => this.#backend.leadMarkLost(id), { leadState: "lost", escalated: false });
+  }
+
+  /**
+   * "I've got it": takes the thread's open escalation, so paging stops. The answer says who
+   * has it (another desk may have been first); the timeline's entry comes with the refresh.
+   */
+  async acknowledge(): Promise<boolean> {
+    const id = this.id;
+    const escalation = this.thread?.escalation;
+    if (id === null || !escalation || this.acknowledging) return false;
+    this.acknowledging = true;
+    try {
+      return await this.#act(async () => {
+        const taken = await this.#backend.escalationAcknowledge(escalation.id);
+        if (this.id !== id || !this.thread) return;
+        this.thread.escalation = taken;
+        this.#patch({ escalated: false });
+        await this.applyEvents([{ kind: "escalation", conversationId: id, summary: "" }]);
+      });
+    } finally {
+      this.acknowledging = false;
+    }
   }
 
   rename(name: string): Promise<boolean> {

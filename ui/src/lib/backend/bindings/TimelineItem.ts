@@ -26,4 +26,13 @@ attachments: Array<string>,
 /**
  * Sent by Textback itself (a text-back).
  */
-automatic: boolean, } | { "kind": "note", id: number, at: string, author: string, body: string, };
+automatic: boolean, } | { "kind": "note", id: number, at: string, author: string, body: string, } | { "kind": "activity", id: number, at: string, 
+/**
+ * escalated | escalation_reason_added | escalation_paged | escalation_acknowledged |
+ * lead_booked | lead_lost | lead_opted_out | booking_cancelled
+ */
+action: string, 
+/**
+ * A person's name, `engine`, `customer` or a booking source.
+ */
+actor: string, detail: string | null, };
