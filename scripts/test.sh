@@ -32,6 +32,18 @@ cargo clippy --all-targets -- -D warnings
 step "tests (GUI-free crates)"
 cargo test
 
+step "a really full disk (a 2 MiB tmpfs)"
+# The store's ENOSPC test needs a file system that really fills up; mounting one needs root.
+tiny="$(mktemp -d)"
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=2m tmpfs "$tiny" 2>/dev/null; then
+  trap 'umount "$tiny" 2>/dev/null; rmdir "$tiny" 2>/dev/null' EXIT
+  TEXTBACK_TEST_TINY_FS="$tiny" cargo test -q -p textback-store --test store -- --ignored really
+  umount "$tiny" && rmdir "$tiny" && trap - EXIT
+else
+  rmdir "$tiny"
+  echo "skipped: mounting a tmpfs needs root here (run as root to include it)"
+fi
+
 step "IPC types for the UI match the Rust types"
 # cargo test regenerated ui/src/lib/backend/bindings from the Rust payload types (ts-rs).
 if [ -n "$(git status --porcelain -- ui/src/lib/backend/bindings 2>/dev/null)" ]; then

@@ -25,8 +25,8 @@ use textback_domain::escalation::{self, Trigger};
 use textback_domain::{PhoneNumber, RenderContext, compliance};
 use textback_providers::{MessageRecord, Provider};
 use textback_store::{
-    Connection, StoreError, audit, contacts, conversations, escalations, jobs, leads, messages,
-    outbox,
+    Connection, StoreError, audit, calls, contacts, conversations, escalations, jobs, leads,
+    messages, outbox,
 };
 
 use crate::{DomainEvent, Engine, EngineError};
@@ -644,6 +644,35 @@ impl<P: Provider> Engine<P> {
         Ok(())
     }
 
+    /// A call from the business to the customer connected: a person has the lead in hand, so
+    /// its follow-ups and "nobody answered" check stop. A call that started before the lead
+    /// opened (an older call synced late, after an outage) says nothing about this lead.
+    pub(crate) fn called_back(
+        &self,
+        tx: &Connection,
+        call: &calls::Call,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let Some(conversation_id) = call.conversation_id else {
+            return Ok(());
+        };
+        let Some(lead) = leads::open_for(tx, conversation_id)? else {
+            return Ok(());
+        };
+        if call.started_at.is_none_or(|t| t < lead.opened_at) {
+            return Ok(());
+        }
+        self.person_answered(tx, conversation_id, now)?;
+        audit::record(
+            tx,
+            now,
+            "engine",
+            "sequence_stopped",
+            Some(&format!("lead:{}", lead.id)),
+            Some(&format!("staff called back ({})", call.provider_call_id)),
+        )
+    }
+
     /// The customer replied (not a keyword): the lead is replied, its sequence stops, the
     /// "nobody answered" timer starts, and an urgent word escalates at once.
     pub(crate) fn customer_replied(
@@ -759,14 +788,33 @@ pub fn acknowledge(
     }))
 }
 
-/// Keyword replies: the opt-out confirmation and the HELP text (responder only).
+/// An automatic answer to a keyword.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeywordAnswer {
+    /// "You're unsubscribed": at most one per opt-out, only for the variants the provider does
+    /// not confirm itself.
+    OptOutConfirmation,
+    /// The HELP text: at most once per number per help interval, never to an opted-out number,
+    /// not when the provider answers that keyword itself.
+    Help,
+}
+
+/// The thread a keyword came in on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Thread<'a> {
+    pub number: &'a PhoneNumber,
+    pub phone: &'a str,
+    pub conversation_id: i64,
+}
+
+/// Keyword replies (responder only).
 impl<P: Provider> Engine<P> {
-    pub(crate) fn confirm_opt_out(
+    /// Queues `answer` to `inbound` when the compliance rules say to.
+    pub(crate) fn answer_keyword(
         &self,
         tx: &Connection,
-        number: &PhoneNumber,
-        phone: &str,
-        conversation_id: i64,
+        answer: KeywordAnswer,
+        thread: Thread<'_>,
         inbound: &MessageRecord,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
@@ -774,95 +822,56 @@ impl<P: Provider> Engine<P> {
         if !cfg.engine.responder {
             return Ok(());
         }
-        let opted_out_at = contacts::find_by_phone(tx, phone)?
-            .and_then(|c| c.opted_out_at)
-            .unwrap_or(now);
-        let already = outbox::latest_of_kind_to(tx, phone, outbox::Kind::OptOutConfirmation)?
-            .is_some_and(|at| at >= opted_out_at);
-        let decision = compliance::opt_out_confirmation(
-            &cfg.compliance,
-            &inbound.body,
-            already,
-            opted_out_at,
-            now,
-        );
+        let phone = thread.phone;
+        let (decision, kind, key, template) = match answer {
+            KeywordAnswer::OptOutConfirmation => {
+                let opted_out_at = contacts::find_by_phone(tx, phone)?
+                    .and_then(|c| c.opted_out_at)
+                    .unwrap_or(now);
+                let already =
+                    outbox::latest_of_kind_to(tx, phone, outbox::Kind::OptOutConfirmation)?
+                        .is_some_and(|at| at >= opted_out_at);
+                let decision = compliance::opt_out_confirmation(
+                    &cfg.compliance,
+                    &inbound.body,
+                    already,
+                    opted_out_at,
+                    now,
+                );
+                let template = &cfg.compliance.opt_out_confirmation;
+                (
+                    decision,
+                    outbox::Kind::OptOutConfirmation,
+                    "optout-confirm",
+                    template,
+                )
+            }
+            KeywordAnswer::Help => {
+                let decision = compliance::help_reply(
+                    &cfg.compliance,
+                    &inbound.body,
+                    contacts::is_opted_out(tx, phone)?,
+                    outbox::latest_of_kind_to(tx, phone, outbox::Kind::KeywordReply)?,
+                    now,
+                );
+                let template = &cfg.compliance.help_reply;
+                (decision, outbox::Kind::KeywordReply, "help", template)
+            }
+        };
         if decision != compliance::ReplyDecision::Send {
             return Ok(());
         }
-        let key = format!("optout-confirm:{}", inbound.sid.as_str());
-        let body = cfg.render_reply(&cfg.compliance.opt_out_confirmation);
-        self.queue_automatic(
-            tx,
-            &key,
-            outbox::Kind::OptOutConfirmation,
-            number,
-            phone,
-            conversation_id,
-            &body,
-            now,
-        )
-    }
-
-    /// The HELP reply: at most once per number per help interval, never to an opted-out
-    /// number, not when the provider answers that keyword itself.
-    pub(crate) fn reply_help(
-        &self,
-        tx: &Connection,
-        number: &PhoneNumber,
-        phone: &str,
-        conversation_id: i64,
-        inbound: &MessageRecord,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let cfg = &self.inner.config;
-        if !cfg.engine.responder {
-            return Ok(());
-        }
-        let decision = compliance::help_reply(
-            &cfg.compliance,
-            &inbound.body,
-            contacts::is_opted_out(tx, phone)?,
-            outbox::latest_of_kind_to(tx, phone, outbox::Kind::KeywordReply)?,
-            now,
-        );
-        if decision != compliance::ReplyDecision::Send {
-            return Ok(());
-        }
-        let key = format!("help:{}", inbound.sid.as_str());
-        let body = cfg.render_reply(&cfg.compliance.help_reply);
-        self.queue_automatic(
-            tx,
-            &key,
-            outbox::Kind::KeywordReply,
-            number,
-            phone,
-            conversation_id,
-            &body,
-            now,
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn queue_automatic(
-        &self,
-        tx: &Connection,
-        key: &str,
-        kind: outbox::Kind,
-        number: &PhoneNumber,
-        phone: &str,
-        conversation_id: i64,
-        body: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+        let key = format!("{key}:{}", inbound.sid.as_str());
+        let body = cfg.render_reply(template);
         let queued = outbox::enqueue(
             tx,
             &outbox::New {
-                idempotency_key: key,
+                idempotency_key: &key,
                 kind,
-                business_number: number.as_str(),
+                business_number: thread.number.as_str(),
                 to_number: phone,
-                body,
-                conversation_id: Some(conversation_id),
+                body: &body,
+                conversation_id: Some(thread.conversation_id),
                 call_id: None,
                 check_since: None,
                 author: None,
@@ -874,9 +883,9 @@ impl<P: Provider> Engine<P> {
             messages::insert_outgoing(
                 tx,
                 self.inner.provider.name(),
-                conversation_id,
+                thread.conversation_id,
                 id,
-                body,
+                &body,
                 true,
                 now,
             )?;
@@ -885,7 +894,7 @@ impl<P: Provider> Engine<P> {
                 now,
                 "engine",
                 &format!("queued_{}", kind.as_str()),
-                Some(&format!("conversation:{conversation_id}")),
+                Some(&format!("conversation:{}", thread.conversation_id)),
                 None,
             )?;
         }

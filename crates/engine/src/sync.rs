@@ -21,6 +21,7 @@ use textback_store::{
     sync_cursors::{self, Resource},
 };
 
+use crate::lifecycle::{KeywordAnswer, Thread};
 use crate::{DomainEvent, Engine, EngineError, first_name};
 
 /// What one sync pass did, for tests and logs.
@@ -301,16 +302,17 @@ impl<P: Provider> Engine<P> {
             answered_by: None,
         };
         if call.direction != CallDirection::Inbound.as_wire() {
-            // Outbound calls (staff calling back) need no outcome beyond their status.
-            let outcome = if parent.status == CallStatus::Completed {
-                "answered"
-            } else {
-                "no_answer"
-            };
-            let done = self
-                .inner
-                .store
-                .immediate(|tx| calls::set_outcome(tx, call.id, outcome, "outbound call", now))?;
+            // An outbound call is a person at the business calling the customer. One that
+            // connected is a person answering the lead: its follow-ups stop, as for a staff text.
+            let connected = parent.status == CallStatus::Completed;
+            let outcome = if connected { "answered" } else { "no_answer" };
+            let done = self.inner.store.immediate(|tx| {
+                let done = calls::set_outcome(tx, call.id, outcome, "outbound call", now)?;
+                if done && connected && !call.before_textback {
+                    self.called_back(tx, call, now)?;
+                }
+                Ok(done)
+            })?;
             return Ok(done);
         }
         let sid = textback_domain::ProviderCallId::parse(&call.provider_call_id)
@@ -715,7 +717,17 @@ impl<P: Provider> Engine<P> {
                 }
                 cancel_queued_to(tx, &phone, "the customer opted out", now)?;
                 if !history {
-                    self.confirm_opt_out(tx, number, &phone, conv, m, now)?;
+                    self.answer_keyword(
+                        tx,
+                        KeywordAnswer::OptOutConfirmation,
+                        Thread {
+                            number,
+                            phone: &phone,
+                            conversation_id: conv,
+                        },
+                        m,
+                        now,
+                    )?;
                 }
                 audit::record(
                     tx,
@@ -754,7 +766,17 @@ impl<P: Provider> Engine<P> {
             }
             Keyword::Help => {
                 if !history {
-                    self.reply_help(tx, number, &phone, conv, m, now)?;
+                    self.answer_keyword(
+                        tx,
+                        KeywordAnswer::Help,
+                        Thread {
+                            number,
+                            phone: &phone,
+                            conversation_id: conv,
+                        },
+                        m,
+                        now,
+                    )?;
                 }
             }
             Keyword::None => {}

@@ -2,13 +2,16 @@
 //! escalation to whoever is on shift, acknowledgement by text, keyword replies, and timers
 //! that survive a restart and a clock jump. Time moves only when the test moves it.
 
+use std::time::Duration as StdDuration;
+
 use chrono::{Datelike, Duration, TimeZone, Timelike};
 use textback_domain::PhoneNumber;
 use textback_domain::compliance::ReplyMode;
 use textback_domain::shifts::{Role, RotaShift};
 use textback_engine::config::Staff;
 use textback_engine::{Config, DomainEvent, lifecycle};
-use textback_store::{escalations, jobs, leads, outbox};
+use textback_sim::CallScript;
+use textback_store::{audit, escalations, jobs, leads, outbox};
 
 use crate::common::{BUSINESS, CALLER, CALLERS, Harness, config, count};
 
@@ -277,6 +280,57 @@ async fn a_person_texting_the_customer_stops_the_sequence() {
         2,
         "the text-back and Sam's text, no follow-up: {texts:?}"
     );
+}
+
+#[tokio::test]
+async fn a_call_back_that_connects_stops_the_sequence_and_one_nobody_answers_does_not() {
+    let h = Harness::with_config(lifecycle_config()).await;
+    let answered = texted_back(&h, CALLER).await;
+    h.advance(Duration::minutes(3));
+    h.call(CallScript::outbound_api(
+        BUSINESS,
+        CALLER,
+        Some(StdDuration::ZERO),
+        Some(StdDuration::from_secs(90)),
+    ))
+    .await;
+    h.sync().await;
+
+    let unanswered = texted_back(&h, CALLERS[1]).await;
+    h.advance(Duration::minutes(3));
+    h.call(CallScript::outbound_api(
+        BUSINESS,
+        CALLERS[1],
+        Some(StdDuration::ZERO),
+        None,
+    ))
+    .await;
+    h.sync().await;
+
+    for _ in 0..3 {
+        h.advance(Duration::hours(12));
+        tick(&h).await;
+    }
+    let to_answered = texts_to(&h, CALLER);
+    assert_eq!(to_answered.len(), 1, "only the text-back: {to_answered:?}");
+    let to_unanswered = texts_to(&h, CALLERS[1]);
+    assert_eq!(
+        to_unanswered.len(),
+        3,
+        "a call-back nobody picked up leaves the sequence running: {to_unanswered:?}"
+    );
+    let stopped = h
+        .store
+        .read(|c| audit::for_subject(c, &format!("lead:{}", answered.id)))
+        .unwrap();
+    assert!(
+        stopped.iter().any(|e| e.action == "sequence_stopped"
+            && e.detail
+                .as_deref()
+                .is_some_and(|d| d.contains("called back"))),
+        "the audit log says why the sequence stopped: {stopped:?}"
+    );
+    assert_ne!(answered.id, unanswered.id);
 }
 
 #[tokio::test]
