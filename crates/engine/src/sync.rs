@@ -702,6 +702,11 @@ impl<P: Provider> Engine<P> {
         conversations::touch(tx, conv, at, &snippet, activity)?;
         // Opt-outs count even from history: never text someone who said stop.
         let keyword = classify_keyword(&m.body);
+        let thread = Thread {
+            number,
+            phone: &phone,
+            conversation_id: conv,
+        };
         match keyword {
             Keyword::OptOut => {
                 contacts::set_opted_out(tx, &phone, at, "keyword")?;
@@ -717,17 +722,7 @@ impl<P: Provider> Engine<P> {
                 }
                 cancel_queued_to(tx, &phone, "the customer opted out", now)?;
                 if !history {
-                    self.answer_keyword(
-                        tx,
-                        KeywordAnswer::OptOutConfirmation,
-                        Thread {
-                            number,
-                            phone: &phone,
-                            conversation_id: conv,
-                        },
-                        m,
-                        now,
-                    )?;
+                    self.answer_keyword(tx, KeywordAnswer::OptOutConfirmation, thread, m, now)?;
                 }
                 audit::record(
                     tx,
@@ -766,17 +761,7 @@ impl<P: Provider> Engine<P> {
             }
             Keyword::Help => {
                 if !history {
-                    self.answer_keyword(
-                        tx,
-                        KeywordAnswer::Help,
-                        Thread {
-                            number,
-                            phone: &phone,
-                            conversation_id: conv,
-                        },
-                        m,
-                        now,
-                    )?;
+                    self.answer_keyword(tx, KeywordAnswer::Help, thread, m, now)?;
                 }
             }
             Keyword::None => {}
