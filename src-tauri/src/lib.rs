@@ -52,6 +52,10 @@ pub fn run() {
             None,
         ))
         .setup(|app| {
+            tracing::info!(
+                after_ms = startup::since_process_start().as_millis() as u64,
+                "setting up"
+            );
             tray::install(app.handle())?;
             app.manage(DeskSlot::new());
             // NOTE: not awaited here: the window is created after `setup` returns, so its web
@@ -59,6 +63,10 @@ pub fn run() {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 let started = Desk::start(desk_options()).await;
+                tracing::info!(
+                    after_ms = startup::since_process_start().as_millis() as u64,
+                    "desk ready"
+                );
                 let slot = handle.state::<DeskSlot>();
                 match started {
                     Ok(desk) => {

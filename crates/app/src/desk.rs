@@ -208,6 +208,7 @@ impl Desk {
             provider_problem: health
                 .sending_paused
                 .or(health.last_error.filter(|_| !health.online)),
+            storage_problem: health.storage_problem,
             responders,
             version: env!("CARGO_PKG_VERSION").to_owned(),
         })
@@ -781,7 +782,12 @@ async fn boot(
 
 async fn open_store(path: &Path) -> Result<Arc<Store>, IpcError> {
     let path = path.to_path_buf();
-    blocking(move || Store::open(&path).map(Arc::new).map_err(internal)).await
+    blocking(move || {
+        Store::open_check_later(&path)
+            .map(Arc::new)
+            .map_err(internal)
+    })
+    .await
 }
 
 fn settings_of(c: &Config) -> Settings {

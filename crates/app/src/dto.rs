@@ -219,6 +219,9 @@ pub struct AppStatus {
     #[ts(type = "number")]
     pub pending_outbox: i64,
     pub provider_problem: Option<String>,
+    /// Why Textback cannot save (disk full, database locked or damaged); nothing is lost while
+    /// it lasts, and it clears by itself when a write succeeds.
+    pub storage_problem: Option<String>,
     pub responders: Vec<Responder>,
     pub version: String,
 }

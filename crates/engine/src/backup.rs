@@ -181,6 +181,11 @@ impl<P: Provider> Engine<P> {
             state[who as usize] = trouble.is_some();
             (before, state.contains(&true))
         };
+        if before != after {
+            self.inner
+                .health
+                .send_modify(|h| h.storage_problem = trouble.clone());
+        }
         match trouble {
             Some(message) if !before => {
                 tracing::error!("{message}");

@@ -150,6 +150,13 @@ impl<P: Provider> Engine<P> {
         let me = self.clone();
         let cancel: CancellationToken = running.token();
         running.tasks.spawn(async move {
+            let passed = tokio::select! {
+                _ = cancel.cancelled() => return,
+                passed = me.check_store() => passed,
+            };
+            if !passed {
+                return;
+            }
             let interval = interval.max(StdDuration::from_secs(10));
             let mut failing = false;
             loop {

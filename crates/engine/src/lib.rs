@@ -68,6 +68,9 @@ pub struct Health {
     pub sending_paused: Option<String>,
     pub last_sync_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// Why the database cannot be written (disk full, locked by another program, damaged),
+    /// until a write succeeds again.
+    pub storage_problem: Option<String>,
 }
 
 /// The engine's shared parts. Cheap to clone.
@@ -108,6 +111,8 @@ struct Inner<P> {
     /// new engine (a restart, or saving settings) lifts this pause.
     account_blocked: AtomicBool,
     disk: backup::DiskState,
+    /// The store's start-up integrity check, run once however many tasks wait for it.
+    store_checked: tokio::sync::OnceCell<bool>,
 }
 
 impl<P: Provider> Engine<P> {
@@ -139,6 +144,7 @@ impl<P: Provider> Engine<P> {
                 failures: Mutex::new(0),
                 account_blocked: AtomicBool::new(false),
                 disk: backup::DiskState::default(),
+                store_checked: tokio::sync::OnceCell::new(),
             }),
         }
     }
@@ -295,18 +301,67 @@ impl<P: Provider> Engine<P> {
 
     /// Starts the sync and sender tasks. Dropping the returned handle does not stop them; call
     /// [`Running::shutdown`].
+    ///
+    /// A store opened with [`Store::open_check_later`] is checked first, off the async threads;
+    /// the tasks start only once it has passed. A damaged file is never written: nothing runs,
+    /// and the check's message is in [`Health::storage_problem`] and a
+    /// [`DomainEvent::StorageProblem`].
     pub fn start(&self) -> Running {
         let cancel = CancellationToken::new();
         let mut tasks = tokio::task::JoinSet::new();
         let me = self.clone();
         let token = cancel.clone();
-        tasks.spawn(async move { me.sync_loop(token).await });
-        let me = self.clone();
-        let token = cancel.clone();
-        tasks.spawn(async move { me.sender_loop(token).await });
-        tasks.spawn(self.clone().backup_loop(cancel.clone()));
-        tasks.spawn(self.clone().lifecycle_loop(cancel.clone()));
+        tasks.spawn(async move {
+            tokio::select! {
+                _ = token.cancelled() => {}
+                passed = me.check_store() => if passed { me.run_loops(token).await },
+            }
+        });
         Running { cancel, tasks }
+    }
+
+    /// The engine's loops, each its own task, until `cancel`.
+    async fn run_loops(self, cancel: CancellationToken) {
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(self.clone().sync_loop(cancel.clone()));
+        tasks.spawn(self.clone().sender_loop(cancel.clone()));
+        tasks.spawn(self.clone().backup_loop(cancel.clone()));
+        tasks.spawn(self.lifecycle_loop(cancel));
+        while let Some(done) = tasks.join_next().await {
+            if let Err(e) = done
+                && e.is_panic()
+            {
+                std::panic::resume_unwind(e.into_panic());
+            }
+        }
+    }
+
+    /// Whether the store has passed its integrity check (checking it now if it has not).
+    pub(crate) async fn check_store(&self) -> bool {
+        *self
+            .inner
+            .store_checked
+            .get_or_init(|| self.run_store_check())
+            .await
+    }
+
+    async fn run_store_check(&self) -> bool {
+        let store = self.inner.store.clone();
+        if store.integrity_checked() {
+            return true;
+        }
+        let checked = tokio::task::spawn_blocking(move || store.check_integrity()).await;
+        let message = match checked {
+            Ok(Ok(())) => return true,
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => format!("the database check stopped unexpectedly: {e}"),
+        };
+        tracing::error!("{message}");
+        self.inner
+            .health
+            .send_modify(|h| h.storage_problem = Some(message.clone()));
+        self.emit(DomainEvent::StorageProblem { message });
+        false
     }
 
     async fn sync_loop(self, cancel: CancellationToken) {

@@ -45,9 +45,10 @@ pub mod sync_cursors;
 mod time;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{Transaction, TransactionBehavior};
+use rusqlite::{OpenFlags, Transaction, TransactionBehavior};
 
 pub use rusqlite::Connection;
 pub use time::{from_millis, to_millis};
@@ -204,6 +205,14 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,
+    checked: AtomicBool,
+}
+
+/// When [`Store::open_with`] checks an existing file's integrity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Now,
+    Later,
 }
 
 impl Store {
@@ -215,6 +224,20 @@ impl Store {
     /// migration to an existing file, copies it to `<file>.backup-v<old version>` so a failed
     /// upgrade can be undone by hand.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, Check::Now)
+    }
+
+    /// Opens like [`Store::open`], but leaves the integrity check of an up-to-date file to
+    /// [`Store::check_integrity`], so a caller with a window to show can show it first: the
+    /// check reads the whole file (about half a second for a million messages when the file is
+    /// cached, seconds when it is not). Reads work meanwhile; the caller must not write until
+    /// the check has passed. A file that needs migrating is checked here, before the migration
+    /// writes to it.
+    pub fn open_check_later(path: &Path) -> Result<Self> {
+        Self::open_with(path, Check::Later)
+    }
+
+    fn open_with(path: &Path, check: Check) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::Backup {
                 path: dir.to_path_buf(),
@@ -229,14 +252,37 @@ impl Store {
                 Ok(conn)
             });
         let mut conn = opened.map_err(|e| e.at(path))?;
-        if existed {
+        let check_now = existed
+            && (check == Check::Now || !migrations::is_current(&conn).map_err(|e| e.at(path))?);
+        if check_now {
             check_integrity(&conn, path)?;
         }
         migrations::migrate(&mut conn, path, existed).map_err(|e| e.at(path))?;
         Ok(Self {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
+            checked: AtomicBool::new(check_now || !existed),
         })
+    }
+
+    /// Whether the file has passed its integrity check since it was opened (a new file needs
+    /// none).
+    pub fn integrity_checked(&self) -> bool {
+        self.checked.load(Ordering::SeqCst)
+    }
+
+    /// Checks the file with `PRAGMA quick_check` on a connection of its own, so this store's
+    /// readers are not held up meanwhile. A damaged file is [`StoreError::Corrupt`], whose
+    /// message names the newest good backup and how to restore it.
+    pub fn check_integrity(&self) -> Result<()> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::from(e).at(&self.path))?;
+        check_integrity(&conn, &self.path)?;
+        self.checked.store(true, Ordering::SeqCst);
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {

@@ -318,6 +318,12 @@ pub fn latest_version() -> i64 {
     MIGRATIONS.len() as i64
 }
 
+/// Whether the file is at this build's schema version (nothing to migrate).
+pub(crate) fn is_current(conn: &Connection) -> Result<bool> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    Ok(found == latest_version())
+}
+
 pub(crate) fn migrate(conn: &mut Connection, path: &Path, existed: bool) -> Result<()> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let known = latest_version();

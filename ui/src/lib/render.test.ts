@@ -125,7 +125,7 @@ describe("conversation list", () => {
 
 describe("status banners", () => {
   const base: AppStatus = {
-    mode: "live", businessName: "Rivera", online: true, offlineSince: null, pendingOutbox: 0, providerProblem: null,
+    mode: "live", businessName: "Rivera", online: true, offlineSince: null, pendingOutbox: 0, providerProblem: null, storageProblem: null,
     responders: [{ number: "+15125550100", thisDesk: true, running: true }], version: "1",
   };
   const props = (status: AppStatus) => ({ status, onconnect: () => {}, onsettings: () => {} });
@@ -149,6 +149,15 @@ describe("status banners", () => {
     expect(demo?.textContent).toContain("Demo mode");
     expect(demo?.querySelector("button")?.textContent).toContain("Connect your phone provider");
     expect(el.querySelector('[data-testid="offline-banner"]')?.textContent?.trim()).toMatch(/^Offline since .+ — 2 replies waiting to send$/);
+  });
+
+  it("says when Textback cannot save, as an alert, with the engine's words as text", () => {
+    const message = "The disk is full: Textback cannot save new messages until space is freed <b>x</b>";
+    const el = render(StatusBanners, props({ ...base, storageProblem: message }));
+    const banner = el.querySelector('[data-testid="storage-banner"]');
+    expect(banner?.getAttribute("role")).toBe("alert");
+    expect(banner?.textContent).toContain(`Textback can't save: ${message}`);
+    expect(banner?.querySelector("b")).toBeNull();
   });
 });
 

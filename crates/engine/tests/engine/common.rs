@@ -145,6 +145,11 @@ impl Harness {
     /// engine's in-memory state, health and event channel are gone).
     pub fn restart(&mut self) {
         let store = Arc::new(Store::open(&self.db_path()).expect("the store reopens"));
+        self.restart_on(store);
+    }
+
+    /// A new engine on `store` (opened by the test, e.g. with its check left for later).
+    pub fn restart_on(&mut self, store: Arc<Store>) {
         self.engine = new_engine(&self.sim, &self.config, &store, &self.clock, self.timeout);
         self.store = store;
         self.events = self.engine.subscribe();

@@ -6,6 +6,7 @@
 //! and the retry live in the loops; they wait for events and for the simulator's request count,
 //! never for a fixed time.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Timelike;
@@ -15,9 +16,9 @@ use textback_domain::PhoneNumber;
 use textback_engine::DomainEvent;
 use textback_engine::backup::BackupStep;
 use textback_sim::Route;
-use textback_store::{backup, calls, outbox};
+use textback_store::{Store, backup, calls, outbox};
 
-use crate::common::{BUSINESS, CALLER, Harness, config, count, untracked};
+use crate::common::{BUSINESS, CALLER, CALLERS, Harness, config, count, untracked};
 
 /// Makes the engine's database unable to grow, as on a full disk. `max_page_count` on the
 /// store's connection (the very one the engine writes through) pins the file at its size; the
@@ -168,6 +169,81 @@ async fn a_full_disk_is_said_once_the_loops_go_on_and_the_call_is_texted_back_wh
         "the missed call was texted back exactly once"
     );
     integrity_ok(&h);
+}
+
+/// Overwrites two pages' worth of bytes near the end of the file, where the last rows written
+/// are (a dead sector, a bad copy): the schema still reads, the data does not.
+fn damage(db: &std::path::Path) {
+    let mut bytes = std::fs::read(db).unwrap();
+    let page = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    let pages = bytes.len() / page;
+    assert!(
+        pages > 10,
+        "the file is big enough to damage: {pages} pages"
+    );
+    let start = (pages - 4) * page + page / 2;
+    for (i, b) in bytes[start..start + 2 * page].iter_mut().enumerate() {
+        *b = (i * 7 + 13) as u8;
+    }
+    std::fs::write(db, bytes).unwrap();
+}
+
+#[tokio::test]
+async fn a_damaged_database_opened_with_its_check_left_for_later_runs_nothing_and_says_why() {
+    let mut h = Harness::start().await;
+    for i in 0..20 {
+        h.missed_call(CALLERS[i % CALLERS.len()]).await;
+        h.advance(chrono::Duration::minutes(30));
+    }
+    h.sync().await;
+    h.send_all().await;
+    let texted = h.sim.sent_messages().len();
+    // A window's worth of rows, so the file has pages to damage.
+    h.store
+        .read(|c| {
+            c.execute_batch(
+                "CREATE TABLE ballast (b BLOB);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)
+                 INSERT INTO ballast SELECT randomblob(3000) FROM n;
+                 PRAGMA wal_checkpoint(TRUNCATE);",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let db = h.db_path();
+    // Close every handle on the file: the harness moves to a scratch database meanwhile.
+    h.restart_on(Arc::new(
+        Store::open(&h.dir.path().join("scratch.db")).unwrap(),
+    ));
+    damage(&db);
+
+    let store =
+        Arc::new(Store::open_check_later(&db).expect("an up-to-date file opens without its check"));
+    assert!(!store.integrity_checked());
+    h.restart_on(store);
+    let polls = h.sim.requests(Route::CallsList);
+    h.missed_call(CALLERS[0]).await;
+    let running = h.engine.start();
+    let seen = until(&mut h.events, "the damaged file is said", is_problem).await;
+    let Some(DomainEvent::StorageProblem { message }) = seen.last() else {
+        unreachable!()
+    };
+    assert!(
+        message.contains("is damaged") && message.contains("textback restore"),
+        "the message says what is wrong and how to recover: {message}"
+    );
+    assert_eq!(
+        h.engine.health().storage_problem.as_deref(),
+        Some(message.as_str()),
+        "the app's status carries it for as long as it lasts"
+    );
+    running.shutdown().await;
+    assert_eq!(
+        h.sim.requests(Route::CallsList),
+        polls,
+        "nothing ran on the damaged file: no sync pass"
+    );
+    assert_eq!(h.sim.sent_messages().len(), texted, "and nothing was sent");
 }
 
 #[tokio::test]

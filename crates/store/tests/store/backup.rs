@@ -267,6 +267,47 @@ fn a_damaged_database_is_refused_with_where_its_backup_is_and_how_to_restore_it(
 }
 
 #[test]
+fn a_check_left_for_later_finds_the_damage_without_holding_up_reads_or_writing_anything() {
+    let (_dir, db, good) = damaged_with_backup();
+    let before = std::fs::read(&db).unwrap();
+    let store = Store::open_check_later(&db).expect("an up-to-date file opens unchecked");
+    assert!(!store.integrity_checked());
+    let err = store
+        .check_integrity()
+        .expect_err("the check finds the damage");
+    let StoreError::Corrupt { newest_backup, .. } = &err else {
+        panic!("a damaged file is StoreError::Corrupt, got {err:?}");
+    };
+    assert_eq!(newest_backup.as_ref().map(|b| &b.path), Some(&good.path));
+    assert!(
+        !store.integrity_checked(),
+        "a failed check leaves it unchecked"
+    );
+    drop(store);
+    assert_eq!(std::fs::read(&db).unwrap(), before, "nothing was written");
+
+    let (_dir, db) = account_db();
+    drop(Store::open(&db).unwrap());
+    let store = Store::open_check_later(&db).unwrap();
+    store.check_integrity().expect("a sound file passes");
+    assert!(store.integrity_checked());
+}
+
+#[test]
+fn a_file_that_needs_migrating_is_checked_at_once_even_when_the_check_is_left_for_later() {
+    let (_dir, db, _good) = damaged_with_backup();
+    // An older schema: the migration would write, so the check cannot wait.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.pragma_update(None, "user_version", 5).unwrap();
+    drop(conn);
+    let err = Store::open_check_later(&db).expect_err("checked before migrating");
+    assert!(
+        matches!(err, StoreError::Corrupt { .. }),
+        "damage is found before the migration touches the file: {err:?}"
+    );
+}
+
+#[test]
 fn restore_moves_the_damaged_file_aside_and_puts_the_newest_good_backup_back() {
     let (dir, db, good) = damaged_with_backup();
     let damaged_bytes = std::fs::read(&db).unwrap();

@@ -29,7 +29,7 @@ import { MAX_DAYS, buckets, dateIn, daysBetween, isDate } from "../results/perio
 export type FakeSeed = {
   /** How many conversations to generate (default 48). 50,000 exercises the virtual list. */
   conversations?: number;
-  /** Comma-separated: "offline", "no-responder", "provider-problem", "live". */
+  /** Comma-separated: "offline", "no-responder", "provider-problem", "disk-full", "live". */
   scenario?: string;
   /** Emit simulated live activity every `simulateEveryMs` (dev only; default off). */
   simulate?: boolean;
@@ -113,6 +113,7 @@ export function createFakeBackend(initialSeed: FakeSeed = {}): FakeBackend {
     providerProblem: scenarios.has("provider-problem")
       ? "Twilio rejected the saved credentials (error 20003). Calls and texts are not syncing."
       : null,
+    storageProblem: scenarios.has("disk-full") ? "The disk is full: Textback cannot save new messages until space is freed" : null,
     responders: [
       { number: MAIN_NUMBER, thisDesk: true, running: true },
       { number: SECOND_NUMBER, thisDesk: false, running: !scenarios.has("no-responder") },

@@ -5,7 +5,7 @@ import { offlineText, StatusStore } from "./status.svelte";
 
 const base: AppStatus = {
   mode: "live", businessName: "R", online: false, offlineSince: "2025-03-03T10:42:00Z", pendingOutbox: 2,
-  providerProblem: null, responders: [], version: "1",
+  providerProblem: null, storageProblem: null, responders: [], version: "1",
 };
 
 describe("status", () => {

@@ -2,4 +2,9 @@
 import type { Mode } from "./Mode";
 import type { Responder } from "./Responder";
 
-export type AppStatus = { mode: Mode, businessName: string, online: boolean, offlineSince: string | null, pendingOutbox: number, providerProblem: string | null, responders: Array<Responder>, version: string, };
+export type AppStatus = { mode: Mode, businessName: string, online: boolean, offlineSince: string | null, pendingOutbox: number, providerProblem: string | null, 
+/**
+ * Why Textback cannot save (disk full, database locked or damaged); nothing is lost while
+ * it lasts, and it clears by itself when a write succeeds.
+ */
+storageProblem: string | null, responders: Array<Responder>, version: string, };
