@@ -149,6 +149,22 @@ impl Desk {
         engine.wait_synced().await;
     }
 
+    /// The engine, once its database has passed the start-up integrity check (which runs
+    /// beside the window's first paint): nothing is written to a file that has not.
+    async fn writable(&self) -> Result<Engine<TwilioClient>, IpcError> {
+        let engine = self.rt.lock().await.engine.clone();
+        if engine.store_checked().await {
+            return Ok(engine);
+        }
+        let why = engine.health().storage_problem.unwrap_or_else(|| {
+            "the database did not pass its integrity check; nothing was saved".to_owned()
+        });
+        Err(IpcError::new(
+            "storage",
+            format!("Textback can't save: {why}"),
+        ))
+    }
+
     pub async fn config(&self) -> Arc<Config> {
         self.rt.lock().await.config.clone()
     }
@@ -224,7 +240,7 @@ impl Desk {
 
     /// The thread, marked read on this desk.
     pub async fn open_conversation(&self, id: i64) -> Result<crate::dto::Thread, IpcError> {
-        let store = self.store().await;
+        let store = self.writable().await?.store().clone();
         blocking(move || crate::inbox::open(&store, id)).await
     }
 
@@ -261,7 +277,7 @@ impl Desk {
     }
 
     pub async fn reply(&self, conversation_id: i64, body: &str) -> Result<TimelineItem, IpcError> {
-        let engine = self.rt.lock().await.engine.clone();
+        let engine = self.writable().await?;
         let user = self.opts.desk_user.clone();
         let body = body.to_owned();
         let store = engine.store().clone();
@@ -289,10 +305,7 @@ impl Desk {
     }
 
     pub async fn start_conversation(&self, number: &str, body: &str) -> Result<i64, IpcError> {
-        let (engine, config) = {
-            let rt = self.rt.lock().await;
-            (rt.engine.clone(), rt.config.clone())
-        };
+        let (engine, config) = (self.writable().await?, self.config().await);
         let from = config
             .numbers
             .first()
@@ -307,7 +320,7 @@ impl Desk {
     }
 
     pub async fn send_late_text_back(&self, call_id: i64) -> Result<(), IpcError> {
-        let engine = self.rt.lock().await.engine.clone();
+        let engine = self.writable().await?;
         let user = self.opts.desk_user.clone();
         blocking(move || {
             engine.send_late_text_back(call_id, Some(&user))?;
@@ -322,7 +335,7 @@ impl Desk {
         conversation_id: i64,
         f: impl FnOnce(&Store, &str) -> Result<(), IpcError> + Send + 'static,
     ) -> Result<(), IpcError> {
-        let store = self.store().await;
+        let store = self.writable().await?.store().clone();
         let user = self.opts.desk_user.clone();
         blocking(move || f(&store, &user)).await?;
         let _ = self
@@ -368,7 +381,7 @@ impl Desk {
         if body.is_empty() {
             return Err(invalid("the note is empty"));
         }
-        let store = self.store().await;
+        let store = self.writable().await?.store().clone();
         let user = self.opts.desk_user.clone();
         let note = blocking(move || {
             Ok(store.immediate(|tx| {
@@ -406,7 +419,7 @@ impl Desk {
         &self,
         id: i64,
     ) -> Result<crate::dto::EscalationInfo, IpcError> {
-        let store = self.store().await;
+        let store = self.writable().await?.store().clone();
         let user = self.opts.desk_user.clone();
         let (taken, info) = blocking(move || {
             let now = chrono::Utc::now();
@@ -548,7 +561,10 @@ impl Desk {
     /// Puts a number on the do-not-text list by hand (audited; queued texts to it cancelled).
     pub async fn dnt_add(&self, phone: &str) -> Result<crate::dto::DntNumber, IpcError> {
         let phone = crate::dnt::parse_phone(phone, self.config().await.business.region)?;
-        let (store, user) = (self.store().await, self.opts.desk_user.clone());
+        let (store, user) = (
+            self.writable().await?.store().clone(),
+            self.opts.desk_user.clone(),
+        );
         let (listed, added) = blocking(move || {
             let actor = crate::dnt::Actor {
                 name: &user,
@@ -570,7 +586,10 @@ impl Desk {
     /// audited with the reason.
     pub async fn dnt_remove(&self, phone: &str, reason: Option<String>) -> Result<(), IpcError> {
         let phone = crate::dnt::parse_phone(phone, self.config().await.business.region)?;
-        let (store, user) = (self.store().await, self.opts.desk_user.clone());
+        let (store, user) = (
+            self.writable().await?.store().clone(),
+            self.opts.desk_user.clone(),
+        );
         let e164 = phone.as_str().to_owned();
         blocking(move || {
             let actor = crate::dnt::Actor {
@@ -587,7 +606,10 @@ impl Desk {
     /// Imports a do-not-text CSV; bad rows are reported by line, the rest imported.
     pub async fn dnt_import(&self, csv: String) -> Result<crate::dto::DntImportResult, IpcError> {
         let region = self.config().await.business.region;
-        let (store, user) = (self.store().await, self.opts.desk_user.clone());
+        let (store, user) = (
+            self.writable().await?.store().clone(),
+            self.opts.desk_user.clone(),
+        );
         let (result, added) = blocking(move || {
             let actor = crate::dnt::Actor {
                 name: &user,

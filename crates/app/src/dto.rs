@@ -10,7 +10,7 @@ use ts_rs::TS;
 #[ts(export)]
 #[error("{message}")]
 pub struct IpcError {
-    /// `opted_out`, `offline`, `invalid_input`, `not_found`, `auth`, `internal`.
+    /// `opted_out`, `offline`, `invalid_input`, `not_found`, `auth`, `storage`, `internal`.
     pub code: String,
     pub message: String,
 }

@@ -336,6 +336,13 @@ impl<P: Provider> Engine<P> {
         }
     }
 
+    /// Whether the store has passed its start-up integrity check, waiting for it (and running
+    /// it, if [`Engine::start`] has not yet) when it has not. Callers that write outside the
+    /// engine's loops (the app's commands) ask this first.
+    pub async fn store_checked(&self) -> bool {
+        self.check_store().await
+    }
+
     /// Whether the store has passed its integrity check (checking it now if it has not).
     pub(crate) async fn check_store(&self) -> bool {
         *self

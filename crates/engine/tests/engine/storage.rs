@@ -237,6 +237,10 @@ async fn a_damaged_database_opened_with_its_check_left_for_later_runs_nothing_an
         Some(message.as_str()),
         "the app's status carries it for as long as it lasts"
     );
+    assert!(
+        !h.engine.store_checked().await,
+        "writers outside the loops (the app's commands) are told not to write"
+    );
     running.shutdown().await;
     assert_eq!(
         h.sim.requests(Route::CallsList),

@@ -1,7 +1,7 @@
 import type { IpcError } from "./bindings/IpcError";
 
 /** Codes the UI branches on (see the IPC contract). Others are shown as-is. */
-export type IpcErrorCode = "opted_out" | "offline" | "invalid_input" | "not_found" | "auth" | "internal";
+export type IpcErrorCode = "opted_out" | "offline" | "invalid_input" | "not_found" | "auth" | "storage" | "internal";
 
 export function ipcError(code: IpcErrorCode, message: string): IpcError {
   return { code, message };

@@ -5,6 +5,6 @@
  */
 export type IpcError = { 
 /**
- * `opted_out`, `offline`, `invalid_input`, `not_found`, `auth`, `internal`.
+ * `opted_out`, `offline`, `invalid_input`, `not_found`, `auth`, `storage`, `internal`.
  */
 code: string, message: string, };
