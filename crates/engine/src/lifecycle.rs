@@ -590,6 +590,8 @@ impl<P: Provider> Engine<P> {
     ) -> Result<(), StoreError> {
         let lead = match outbox::lead_of(tx, entry.id)? {
             Some(id) => Some(leads::get(tx, id)?),
+            // A late text-back queued without a lead was for one whose sequence was complete.
+            None if entry.kind == outbox::Kind::LateTextBack => None,
             None => leads::open_for(tx, conversation_id)?,
         };
         let Some(lead) = lead.filter(|l| l.closed_at.is_none()) else {

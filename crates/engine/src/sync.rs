@@ -526,6 +526,17 @@ impl<P: Provider> Engine<P> {
                     textback_domain::Decision::Skip(textback_domain::SkipReason::StaffNumber)
                 )
             {
+                // A call first seen too late to text is still a missed call outside the dedupe
+                // window (a recent text-back would have skipped it): it starts a lead of its own
+                // once the open one has had a touch, so the late text-back a person may send
+                // opens a fresh sequence instead of going over the old one's cap. An open lead
+                // nobody has texted yet takes the call in.
+                if decision == textback_domain::Decision::SendLate
+                    && let Some(open) = leads::open_for(tx, conv)?
+                    && open.touches > 0
+                {
+                    crate::lifecycle::stop_lead(tx, open.id, "lost", "superseded", "engine", now)?;
+                }
                 let lead = leads::ensure_open(tx, conv, Some(call.id), now)?;
                 leads::record_activity(tx, lead.id, ended)?;
             }
@@ -822,10 +833,18 @@ pub(crate) fn queue_late_text_back<P: Provider>(
                 since: format!(" on {}", at.format("%Y-%m-%d")),
             }));
         }
+        // The open lead (normally the one this call started) counts it as a touch, unless it
+        // has had every touch of its sequence: then it goes as a person's message would.
+        let cap = i64::from(cfg.followup.total_touches());
+        let lead = leads::open_for(tx, conv)?.filter(|l| l.touches < cap);
+        let booking_link = match &lead {
+            Some(lead) => engine.booking_link_for(tx, lead)?,
+            None => cfg.business.booking_link.clone(),
+        };
         let first = first_name(contact.name.as_deref());
         let body = cfg.textback.late_template.render(&RenderContext {
             business_name: &cfg.business.name,
-            booking_link: &cfg.business.booking_link,
+            booking_link: &booking_link,
             first_name: first.as_deref(),
         });
         let key = format!("late:{provider}:{}", call.provider_call_id);
@@ -850,6 +869,9 @@ pub(crate) fn queue_late_text_back<P: Provider>(
                 "a late text-back for this call was already sent".into(),
             )));
         };
+        if let Some(lead) = lead {
+            outbox::set_lead(tx, id, lead.id)?;
+        }
         messages::insert_outgoing(tx, provider, conv, id, &body, false, now)?;
         conversations::touch(tx, conv, now, &body, conversations::Activity::Outbound)?;
         Ok(Ok(id))

@@ -6,6 +6,7 @@ mod bookings;
 mod common;
 mod fuzz;
 mod lifecycle;
+mod lifecycle_properties;
 mod media;
 mod policy;
 mod properties;

@@ -167,9 +167,30 @@ async fn a_call_first_seen_after_the_freshness_limit_is_offered_as_a_late_text_b
         "one late text"
     );
     assert_eq!(
-        h.sent_bodies(),
+        h.sent_bodies()
+            .iter()
+            .map(|b| untracked(b))
+            .collect::<Vec<_>>(),
         vec![render(&h.config, &h.config.textback.late_template)],
-        "the late template is used, once"
+        "the late template is used, once, with the lead's tracked booking link"
+    );
+    let conv = h
+        .stored_call(&sid)
+        .conversation_id
+        .expect("a textable caller has a conversation");
+    let lead = h
+        .store
+        .read(|c| leads::open_for(c, conv))
+        .expect("reading leads works")
+        .expect("the late call opened a lead");
+    assert_eq!(
+        (lead.first_call_id, lead.touches, lead.state.as_str()),
+        (Some(call_id), 1, "texted"),
+        "the late text-back is the first touch of the lead the late call started"
+    );
+    assert!(
+        h.sent_bodies()[0].contains(lead.booking_ref.as_deref().unwrap_or("no ref")),
+        "its booking link carries that lead's reference"
     );
 }
 
@@ -345,7 +366,10 @@ async fn a_text_back_still_queued_past_the_freshness_limit_becomes_a_late_offer(
         "one late text"
     );
     assert_eq!(
-        h.sent_bodies(),
+        h.sent_bodies()
+            .iter()
+            .map(|b| untracked(b))
+            .collect::<Vec<_>>(),
         vec![render(&h.config, &h.config.textback.late_template)],
         "only the late template reached the caller"
     );
