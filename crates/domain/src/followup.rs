@@ -631,6 +631,39 @@ mod tests {
     }
 
     #[test]
+    fn the_default_sequence_across_a_weekend_a_holiday_and_the_dst_change() {
+        // New York, open Monday to Friday 08:00-17:00, Monday 2026-03-09 a holiday; clocks go
+        // forward on Sunday 2026-03-08. The caller is in New York too.
+        let holiday = NaiveDate::from_ymd_opt(2026, 3, 9).expect("valid");
+        let hours = BusinessHours::new(
+            chrono_tz::America::New_York,
+            WeeklyHours::default(),
+            vec![holiday],
+        );
+        let (config, sending) = (SequenceConfig::default(), SendingHours::default());
+        let who = caller("+12125550123");
+        // The text-back: Friday 20:00 EST.
+        let text_back = utc(2026, 3, 7, 1, 0);
+        let second = next_touch(&config, 1, text_back, &hours, &sending, &who);
+        assert_eq!(
+            second,
+            Some(utc(2026, 3, 7, 13, 0)),
+            "two hours later is 22:00, past the 21:00 sending hours: moved to Saturday 08:00 EST, not dropped"
+        );
+        let third = next_touch(&config, 2, second.expect("checked"), &hours, &sending, &who);
+        assert_eq!(
+            third,
+            Some(utc(2026, 3, 10, 12, 0)),
+            "the next business day skips Sunday and Monday's holiday: Tuesday 08:00, now EDT (UTC-4)"
+        );
+        assert_eq!(
+            next_touch(&config, 3, third.expect("checked"), &hours, &sending, &who),
+            None,
+            "three touches counting the text-back, then the sequence stops"
+        );
+    }
+
+    #[test]
     fn next_business_day_skips_a_holiday() {
         let holiday = NaiveDate::from_ymd_opt(2026, 12, 25).expect("valid");
         let hours = BusinessHours::new(
