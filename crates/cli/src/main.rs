@@ -8,6 +8,7 @@ mod logging;
 mod reply;
 mod restore;
 mod run;
+mod test_clock;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

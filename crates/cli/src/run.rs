@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use textback_domain::{PhoneNumber, SystemClock};
+use textback_domain::{Clock, PhoneNumber, SystemClock};
 use textback_engine::config::{self, Config};
 use textback_engine::credentials::{self, Source};
 use textback_engine::{DomainEvent, Engine};
@@ -93,18 +93,16 @@ pub fn daemon(flag: Option<&Path>) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(format!("provider.api_base: {e}")),
     };
+    let clock = match daemon_clock() {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
     let store = match Store::open(&data_dir.join(format!("textback-{account}.db"))) {
         Ok(s) => Arc::new(s),
         Err(e) => return fail(e),
     };
     runtime().block_on(async move {
-        let engine = Engine::new(
-            Arc::new(cfg),
-            store,
-            Arc::new(client),
-            Arc::new(SystemClock),
-            &account,
-        );
+        let engine = Engine::new(Arc::new(cfg), store, Arc::new(client), clock, &account);
         let mut running = engine.start();
         engine.start_bookings(&mut running, &env_var);
         let mut events = engine.subscribe();
@@ -127,6 +125,28 @@ pub fn daemon(flag: Option<&Path>) -> ExitCode {
         tracing::info!("stopped cleanly");
     });
     ExitCode::SUCCESS
+}
+
+/// The system clock, or the test clock `TEXTBACK_TEST_CLOCK` names (said loudly: a daemon
+/// on a test clock stamps and schedules everything in made-up time).
+fn daemon_clock() -> Result<Arc<dyn Clock>, crate::test_clock::TestClockError> {
+    let Some(clock) = crate::test_clock::FileClock::from_env(&env_var)? else {
+        return Ok(Arc::new(SystemClock));
+    };
+    let pace = clock.pace();
+    let warning = format!(
+        "TEST CLOCK IN USE ({}={}): now = {} + (wall - origin) x {} + {} s; it reads {} while the wall clock reads {}. Never run a real office on this.",
+        crate::test_clock::ENV,
+        clock.path().display(),
+        pace.origin.to_rfc3339(),
+        pace.scale,
+        pace.offset.num_milliseconds() as f64 / 1000.0,
+        clock.now().to_rfc3339(),
+        chrono::Utc::now().to_rfc3339(),
+    );
+    eprintln!("textback: {warning}");
+    tracing::warn!("{warning}");
+    Ok(Arc::new(clock))
 }
 
 /// Events to the log at info level: ids and numbers, never message bodies.

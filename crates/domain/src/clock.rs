@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Utc};
 
@@ -10,17 +11,34 @@ use chrono::{DateTime, Utc};
 pub trait Clock: Send + Sync + fmt::Debug {
     /// The current instant, in UTC.
     fn now(&self) -> DateTime<Utc>;
+
+    /// How long to wait in real time (a tokio sleep) for `span` of this clock's time to pass.
+    /// A clock that keeps real time answers `span` itself; a test clock that runs faster than
+    /// the wall clock answers less, so a loop waiting for its next timer does not oversleep.
+    fn real_wait(&self, span: StdDuration) -> StdDuration {
+        span
+    }
 }
 
+// NOTE: the wrappers forward every method, provided ones included: left to the default, a
+// scaled clock behind an `Arc` would answer real-time waits as if it were the system clock.
 impl<C: Clock + ?Sized> Clock for Arc<C> {
     fn now(&self) -> DateTime<Utc> {
         (**self).now()
+    }
+
+    fn real_wait(&self, span: StdDuration) -> StdDuration {
+        (**self).real_wait(span)
     }
 }
 
 impl<C: Clock + ?Sized> Clock for &C {
     fn now(&self) -> DateTime<Utc> {
         (**self).now()
+    }
+
+    fn real_wait(&self, span: StdDuration) -> StdDuration {
+        (**self).real_wait(span)
     }
 }
 
@@ -93,6 +111,49 @@ mod tests {
             handle.now(),
             start,
             "set must be visible through every clone"
+        );
+    }
+
+    /// A clock running twice as fast as real time, to see the wrappers forward `real_wait`.
+    #[derive(Debug)]
+    struct Double;
+
+    impl Clock for Double {
+        fn now(&self) -> DateTime<Utc> {
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+        }
+
+        fn real_wait(&self, span: StdDuration) -> StdDuration {
+            span / 2
+        }
+    }
+
+    #[test]
+    fn real_time_clocks_wait_the_span_itself_and_wrappers_forward_a_scaled_wait() {
+        let minute = StdDuration::from_secs(60);
+        assert_eq!(
+            SystemClock.real_wait(minute),
+            minute,
+            "the system clock keeps real time: a minute of it is a minute of waiting"
+        );
+        assert_eq!(
+            ManualClock::new(Utc::now()).real_wait(minute),
+            minute,
+            "a manual clock has no pace of its own; tests drive it, so the default applies"
+        );
+        let shared: Arc<dyn Clock> = Arc::new(Double);
+        assert_eq!(
+            shared.real_wait(minute),
+            minute / 2,
+            "the engine holds Arc<dyn Clock>: the wrapper must forward, not fall back to the default"
+        );
+        fn wait_of(clock: impl Clock, span: StdDuration) -> StdDuration {
+            clock.real_wait(span)
+        }
+        assert_eq!(
+            wait_of(&Double, minute),
+            minute / 2,
+            "a borrowed clock forwards too"
         );
     }
 

@@ -183,7 +183,10 @@ impl<P: Provider> Engine<P> {
                 tracing::warn!(error = %e, "closing inactive leads failed; will retry");
             }
             let wait = match self.inner.store.read(jobs::next_run_at) {
-                Ok(Some(at)) => (at - self.now()).to_std().unwrap_or_default(),
+                Ok(Some(at)) => self
+                    .inner
+                    .clock
+                    .real_wait((at - self.now()).to_std().unwrap_or_default()),
                 _ => MAX_SLEEP,
             }
             .min(MAX_SLEEP);

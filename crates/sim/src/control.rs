@@ -18,6 +18,7 @@
 //! | `POST /_sim/opt_out` | `{from, to}` | 204 |
 //! | `POST /_sim/revoked` | `{revoked: bool}` | 204 |
 //! | `POST /_sim/clock_offset` | `{seconds}` | 204 |
+//! | `POST /_sim/clock_scale` | `{scale, origin?}` (RFC 3339; default now) | 204 |
 //! | `POST /_sim/delivery_delay` | `{ms}` | 204 |
 //! | `POST /_sim/scenario` | `{builtin: "demo"}` or `{toml: "..."}`, optional `time_scale` | 204 |
 //! | `POST /_sim/scenario/stop` | | 204 (stops every running scenario) |
@@ -59,6 +60,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/_sim/opt_out", post(opt_out))
         .route("/_sim/revoked", post(revoked))
         .route("/_sim/clock_offset", post(clock_offset))
+        .route("/_sim/clock_scale", post(clock_scale))
         .route("/_sim/delivery_delay", post(delivery_delay))
         .route("/_sim/scenario", post(scenario))
         .route("/_sim/scenario/stop", post(stop_scenarios))
@@ -213,6 +215,32 @@ async fn clock_offset(State(s): St, Json(b): Json<OffsetBody>) -> Response {
             StatusCode::NO_CONTENT.into_response()
         }
         None => bad("seconds out of range"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ScaleBody {
+    scale: f64,
+    #[serde(default)]
+    origin: Option<String>,
+}
+
+async fn clock_scale(State(s): St, Json(b): Json<ScaleBody>) -> Response {
+    let origin = match b
+        .origin
+        .as_deref()
+        .map(chrono::DateTime::parse_from_rfc3339)
+    {
+        None => chrono::Utc::now(),
+        Some(Ok(t)) => t.with_timezone(&chrono::Utc),
+        Some(Err(e)) => return bad(format!("origin is not an RFC 3339 time: {e}")),
+    };
+    match crate::store::ClockScale::new(origin, b.scale) {
+        Ok(scale) => {
+            s.lock().clock_scale = (b.scale != 1.0).then_some(scale);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => bad(e.to_string()),
     }
 }
 

@@ -19,7 +19,8 @@
 //! set by [`Sim::set_undeliverable`]) over [`Sim::set_delivery_delay`] (default 1 s).
 //! Inbound texts get Twilio's default keyword handling (STOP/START/HELP). Calls ring until
 //! their `ring` timer (a tokio timer) or [`Sim::end_call`], then end as their [`CallScript`]
-//! says. Time stamps are wall-clock time plus [`Sim::set_clock_offset`].
+//! says. Time stamps are wall-clock time, sped up by [`Sim::set_clock_scale`], plus
+//! [`Sim::set_clock_offset`].
 //!
 //! A second, untwilio-like JSON surface under `/_sim/…` ([`control`]) drives the same
 //! behaviour from another process, and [`Scenario`]s play a timeline of calls and texts
@@ -113,6 +114,11 @@ impl Default for SimConfig {
         }
     }
 }
+
+/// A clock scale the sim cannot run at ([`Sim::set_clock_scale`]).
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error("the clock scale must be a number above 0 and at most 1000000, not {0}")]
+pub struct BadClockScale(pub f64);
 
 /// A message created by POST Messages.json.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -359,6 +365,18 @@ impl Sim {
     /// Shifts the sim's "now" (time stamps and date filters) by `d`.
     pub fn set_clock_offset(&self, d: chrono::Duration) {
         self.shared.lock().clock_offset = d;
+    }
+
+    /// Makes the sim's clock run `scale` times as fast as the wall clock: at wall time `wall`
+    /// it reads `origin + (wall − origin) × scale`, plus the offset ([`Sim::set_clock_offset`]),
+    /// the same rule as the daemon's `TEXTBACK_TEST_CLOCK`, so call and message time stamps
+    /// move at the daemon's pace. A scale of 1 is real time again. Timers (rings, delivery,
+    /// faults' delays) stay in real time. Err for a scale that is not a finite number above 0
+    /// (at most a million).
+    pub fn set_clock_scale(&self, origin: DateTime<Utc>, scale: f64) -> Result<(), BadClockScale> {
+        let s = store::ClockScale::new(origin, scale)?;
+        self.shared.lock().clock_scale = (scale != 1.0).then_some(s);
+        Ok(())
     }
 
     /// How long a sent message takes from `queued` to `delivered` (half of it to `sent`).

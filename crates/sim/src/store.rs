@@ -124,6 +124,9 @@ pub(crate) struct Inner {
     pub faults: HashMap<Route, VecDeque<Fault>>,
     pub revoked: bool,
     pub clock_offset: chrono::Duration,
+    /// The sim's clock runs `scale` times faster than the wall clock from `origin` (see
+    /// [`crate::Sim::set_clock_scale`]); `None`: real time.
+    pub clock_scale: Option<ClockScale>,
     pub delivery_delay: Duration,
     /// Scripted answers per customer number, consumed one per text the business sends them.
     pub replies: HashMap<String, VecDeque<PendingReply>>,
@@ -133,6 +136,37 @@ impl Inner {
     fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq
+    }
+}
+
+/// A clock running faster (or slower) than the wall clock: at wall time `wall` it reads
+/// `origin + (wall - origin) × scale` (before the offset), the daemon's test clock's rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct ClockScale {
+    pub origin: DateTime<Utc>,
+    pub scale: f64,
+}
+
+impl ClockScale {
+    /// The largest scale accepted, as the daemon's test clock.
+    pub const MAX: f64 = 1e6;
+
+    /// Err unless `scale` is a finite number above 0 and at most [`ClockScale::MAX`].
+    pub fn new(origin: DateTime<Utc>, scale: f64) -> Result<ClockScale, crate::BadClockScale> {
+        if scale.is_finite() && scale > 0.0 && scale <= Self::MAX {
+            Ok(ClockScale { origin, scale })
+        } else {
+            Err(crate::BadClockScale(scale))
+        }
+    }
+
+    fn at(&self, wall: DateTime<Utc>) -> DateTime<Utc> {
+        let since = (wall - self.origin).num_milliseconds() as f64 * self.scale;
+        // Saturating float-to-int conversion, then checked date arithmetic: a far origin with
+        // a big scale must not panic; the reading stays at the wall clock instead.
+        chrono::Duration::try_milliseconds(since as i64)
+            .and_then(|d| self.origin.checked_add_signed(d))
+            .unwrap_or(wall)
     }
 }
 
@@ -203,7 +237,8 @@ impl Shared {
     }
 
     fn now_locked(inner: &Inner) -> DateTime<Utc> {
-        let now = Utc::now();
+        let wall = Utc::now();
+        let now = inner.clock_scale.map_or(wall, |s| s.at(wall));
         // An absurd offset (from the control API) must not overflow chrono and panic.
         now.checked_add_signed(inner.clock_offset).unwrap_or(now)
     }

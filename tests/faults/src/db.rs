@@ -1,9 +1,11 @@
 //! A read-only look at the daemon's database while it runs (SQLite WAL lets a reader in
 //! without blocking the writer), through the store crate's own queries.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 use textback_store::{calls, contacts, decisions, outbox};
 
@@ -74,6 +76,86 @@ impl Db {
     pub fn is_opted_out(&self, phone: &str) -> Result<bool, String> {
         contacts::is_opted_out(&self.conn, phone).map_err(text)
     }
+
+    /// Every follow-up timer (`lead:<id>:touch:<n>` in `jobs`), with the number of the lead's
+    /// customer, in the order they were scheduled.
+    pub fn follow_up_timers(&self) -> Result<Vec<FollowUpTimer>, String> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT l.id, ct.phone FROM leads l
+                 JOIN conversations cv ON cv.id = l.conversation_id
+                 JOIN contacts ct ON ct.id = cv.contact_id",
+            )
+            .map_err(text)?;
+        let phones: HashMap<i64, String> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(text)?
+            .collect::<Result<_, _>>()
+            .map_err(text)?;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT key, state, run_at, updated_at FROM jobs WHERE kind = 'followup' ORDER BY id",
+            )
+            .map_err(text)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })
+            .map_err(text)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(text)?;
+        rows.into_iter()
+            .map(|(key, state, run_at, updated_at)| {
+                // lead:<id>:touch:<n>
+                let parts: Vec<&str> = key.split(':').collect();
+                let (lead, touch) = match parts.as_slice() {
+                    ["lead", lead, "touch", n] => (
+                        lead.parse::<i64>().map_err(|e| format!("{key}: {e}"))?,
+                        n.parse::<u32>().map_err(|e| format!("{key}: {e}"))?,
+                    ),
+                    _ => return Err(format!("unexpected follow-up key {key:?}")),
+                };
+                Ok(FollowUpTimer {
+                    phone: phones
+                        .get(&lead)
+                        .cloned()
+                        .ok_or_else(|| format!("{key}: no lead {lead}"))?,
+                    touch,
+                    pending: state == "pending",
+                    state,
+                    run_at: millis(run_at)?,
+                    updated_at: millis(updated_at)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A follow-up timer as the database holds it.
+#[derive(Debug, Clone)]
+pub struct FollowUpTimer {
+    /// The lead's customer.
+    pub phone: String,
+    /// 2 = the first follow-up.
+    pub touch: u32,
+    /// pending | done | cancelled
+    pub state: String,
+    pub pending: bool,
+    /// When it is due (by the daemon's clock).
+    pub run_at: DateTime<Utc>,
+    /// When it last changed: for a done timer, when it fired (by the daemon's clock).
+    pub updated_at: DateTime<Utc>,
+}
+
+fn millis(ms: i64) -> Result<DateTime<Utc>, String> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| format!("{ms} ms is not a time"))
 }
 
 fn text(e: impl std::fmt::Display) -> String {

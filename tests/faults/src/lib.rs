@@ -6,6 +6,8 @@
 //! - [`bin`] builds and finds the `textback` binary.
 //! - [`site`] is one installation in a temp dir: config file, data dir, daemon, `textback reply`.
 //! - [`db`] reads the daemon's SQLite file while it runs.
+//! - [`clock`] runs the daemon and the simulator on one test clock (faster than real time, and
+//!   jumped forward or back while they run).
 //! - This module: the pieces every case shares (callers, waiting for quiescence, counting
 //!   texts, the report table).
 //!
@@ -13,6 +15,7 @@
 //! printing a [`Row`] with [`report`] and then asserting on the same figures.
 
 pub mod bin;
+pub mod clock;
 pub mod db;
 pub mod site;
 
@@ -280,13 +283,24 @@ impl Row {
 /// Prints the case's table (header, row, notes) to stdout and appends it to
 /// `<target dir>/faults-report.txt`, so CI logs can show it whatever `cargo test` captured.
 pub fn report(row: &Row, notes: &[String]) {
+    report_table(&row.case, HEADER, &[row.line()], notes);
+}
+
+/// [`report`] for a case with its own columns: `header` is a markdown table header
+/// (`| a | b |`), each of `lines` one row.
+pub fn report_table(case: &str, header: &str, lines: &[String], notes: &[String]) {
     let mode = if long_form() { "long" } else { "short" };
-    let mut text = format!(
-        "\n## faults: {} ({mode} form, {})\n{HEADER}\n|---|---|---|---|---|---|---|---|---|---|---|\n{}\n",
-        row.case,
-        chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC"),
-        row.line()
+    let rule = format!(
+        "|{}",
+        "---|".repeat(header.matches('|').count().saturating_sub(1))
     );
+    let mut text = format!(
+        "\n## faults: {case} ({mode} form, {})\n{header}\n{rule}\n",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC"),
+    );
+    for line in lines {
+        text.push_str(&format!("{line}\n"));
+    }
     for n in notes {
         text.push_str(&format!("- {n}\n"));
     }

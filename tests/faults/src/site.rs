@@ -22,6 +22,8 @@ pub struct Settings {
     pub freshness_limit: String,
     /// `provider.request_timeout`.
     pub request_timeout: String,
+    /// Appended to the file as it is: sections the defaults leave out (`[followup]`, say).
+    pub extra_toml: String,
 }
 
 impl Default for Settings {
@@ -29,6 +31,7 @@ impl Default for Settings {
         Settings {
             freshness_limit: "2h".into(),
             request_timeout: "5s".into(),
+            extra_toml: String::new(),
         }
     }
 }
@@ -44,6 +47,8 @@ pub struct Site {
     account: String,
     token: String,
     starts: usize,
+    /// Environment variables for the daemon and commands beyond the clean set.
+    env: Vec<(String, String)>,
 }
 
 impl Site {
@@ -82,11 +87,13 @@ request_timeout = "{timeout}"
 responder = true
 poll_interval = "1s"
 data_dir = "{data}"
-"#,
+
+{extra}"#,
             fresh = settings.freshness_limit,
             base = sim.base_url(),
             timeout = settings.request_timeout,
             data = data.display(),
+            extra = settings.extra_toml,
         );
         std::fs::write(&config, text).expect("the config file is written");
         Site {
@@ -97,7 +104,14 @@ data_dir = "{data}"
             account: sim.account_sid().to_owned(),
             token: sim.auth_token().to_owned(),
             starts: 0,
+            env: Vec::new(),
         }
+    }
+
+    /// Gives every later start (and command) the variable `key`, e.g. `TEXTBACK_TEST_CLOCK`.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.to_owned()));
     }
 
     /// The daemon's database: `<data dir>/textback-<account>.db`.
@@ -125,6 +139,7 @@ data_dir = "{data}"
                 "TEXTBACK_LOG",
                 std::env::var("TEXTBACK_FAULTS_LOG").unwrap_or_else(|_| "info".into()),
             )
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
         cmd
     }
@@ -226,6 +241,31 @@ impl Daemon {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// SIGSTOP: the process is frozen as on a laptop put to sleep (its sockets stay open, its
+    /// timers run out meanwhile), until [`Daemon::thaw`].
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// SIGCONT after [`Daemon::freeze`]: the laptop wakes.
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, which: &str) {
+        // NOTE: `kill(1)` rather than a libc binding: this crate's dependencies must match the
+        // workspace's (see Cargo.toml), and a signal a second is not hot.
+        let status = Command::new("kill")
+            .args([which, &self.pid().to_string()])
+            .status()
+            .unwrap_or_else(|e| panic!("kill {which} runs: {e}"));
+        assert!(
+            status.success(),
+            "kill {which} {} succeeds (the daemon is still there)",
+            self.pid()
+        );
     }
 }
 

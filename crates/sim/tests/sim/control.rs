@@ -172,3 +172,76 @@ async fn texts_faults_and_switches_over_http() {
     let (status, _) = post(&h, "/_sim/scenario", json!({"toml": "not = [toml"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "broken TOML is refused");
 }
+
+#[tokio::test]
+async fn the_clock_runs_at_a_scale_from_an_origin_like_the_daemons_test_clock() {
+    let h = common::start().await;
+    let hour = chrono::Duration::hours(1);
+    let origin = chrono::Utc::now() - chrono::Duration::seconds(2);
+    h.sim
+        .set_clock_scale(origin, 3600.0)
+        .expect("a finite positive scale is accepted");
+    let ahead = h.sim.now() - origin;
+    assert!(
+        ahead >= hour * 2 && ahead < hour * 3,
+        "two real seconds after the origin an hour-a-second clock reads about two hours on: {ahead}"
+    );
+    h.sim.set_clock_offset(-hour);
+    let with_offset = h.sim.now() - origin;
+    assert!(
+        with_offset >= hour && with_offset < hour * 2,
+        "the offset is added on top of the scaled reading: {with_offset}"
+    );
+    let (_, sent) = h.send_sms(BIZ, CUSTOMER, "stamped").await;
+    let stamped = chrono::DateTime::parse_from_rfc2822(sent["date_created"].as_str().unwrap_or(""))
+        .expect("the message carries an RFC 2822 date");
+    assert!(
+        stamped.with_timezone(&chrono::Utc) - origin >= hour - chrono::Duration::seconds(1),
+        "time stamps (whole seconds) follow the scaled clock: {stamped}"
+    );
+    assert!(
+        h.sim.set_clock_scale(origin, 0.0).is_err()
+            && h.sim.set_clock_scale(origin, f64::NAN).is_err(),
+        "a clock that stands still or has no pace is refused"
+    );
+    h.sim.set_clock_offset(chrono::Duration::zero());
+    h.sim
+        .set_clock_scale(origin, 1.0)
+        .expect("scale 1 is real time again");
+    let drift = (h.sim.now() - chrono::Utc::now()).num_milliseconds().abs();
+    assert!(drift < 1000, "scale 1: the wall clock again ({drift} ms)");
+
+    let (status, _) = post(
+        &h,
+        "/_sim/clock_scale",
+        json!({"scale": 60, "origin": origin.to_rfc3339()}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NO_CONTENT,
+        "the control API sets a scale"
+    );
+    let ahead = h.sim.now() - origin;
+    assert!(
+        ahead >= chrono::Duration::minutes(2) && ahead < hour,
+        "at 60x, two-odd real seconds are two-odd minutes: {ahead}"
+    );
+    for bad in [
+        json!({"scale": 0}),
+        json!({"scale": -1}),
+        json!({"scale": 1e300}),
+        json!({"scale": 2, "origin": "yesterday"}),
+    ] {
+        let (status, body) = post(&h, "/_sim/clock_scale", bad.clone()).await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{bad} is refused with a reason: {body:?}"
+        );
+    }
+    let (status, _) = post(&h, "/_sim/clock_scale", json!({"scale": 1})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "scale 1 resets");
+    let drift = (h.sim.now() - chrono::Utc::now()).num_milliseconds().abs();
+    assert!(drift < 1000, "reset to the wall clock ({drift} ms)");
+}

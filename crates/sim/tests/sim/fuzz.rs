@@ -411,6 +411,7 @@ const CONTROL: &[&str] = &[
     "/_sim/opt_out",
     "/_sim/revoked",
     "/_sim/clock_offset",
+    "/_sim/clock_scale",
     "/_sim/delivery_delay",
     "/_sim/scenario",
 ];
@@ -429,6 +430,8 @@ fn the_control_api_answers_any_body() {
             json!({"route": "calls_list", "faults": [{"kind": "server_error", "status": 65535}]}),
             json!({"seconds": i64::MAX}),
             json!({"seconds": 9_000_000_000_000i64}),
+            json!({"scale": 1e6, "origin": "0001-01-01T00:00:00Z"}),
+            json!({"scale": 1e-300, "origin": "9999-12-31T23:59:59Z"}),
             json!({"ms": u64::MAX}),
             json!({"from": "+15125550123", "legs": [{"to": "+1", "outcome": "answered", "talk_secs": 1e300}]}),
             json!({"from": "", "ring_secs": -1.0}),
@@ -445,6 +448,7 @@ fn the_control_api_answers_any_body() {
                     .delete(format!("{}/_sim/faults", rig.sim.base_url())),
             ),
             rig.post_json("/_sim/clock_offset", br#"{"seconds": 0}"#.to_vec()),
+            rig.post_json("/_sim/clock_scale", br#"{"scale": 1}"#.to_vec()),
             rig.post_json("/_sim/delivery_delay", br#"{"ms": 0}"#.to_vec()),
             rig.post_json("/_sim/revoked", br#"{"revoked": false}"#.to_vec()),
         ] {

@@ -11,6 +11,7 @@
 //! TEXTBACK_BIN=/path/to/textback    run that binary instead of building textback-cli
 //! ```
 
+mod clock;
 mod kill;
 mod outage;
 mod regressions;
