@@ -112,16 +112,13 @@ fn main() {
     // integrity check left for later, as the app opens it) and the first page read.
     let opened = Instant::now();
     let store = Store::open_check_later(&path).expect("open the bench database");
-    let first_page = inbox::list(
-        &store,
-        &InboxQuery {
-            search: None,
-            filter: InboxFilter::All,
-            before: None,
-            limit: 50,
-        },
-    )
-    .expect("first page");
+    let first_page_query = InboxQuery {
+        search: None,
+        filter: InboxFilter::All,
+        before: None,
+        limit: 50,
+    };
+    let first_page = inbox::list(&store, &first_page_query).expect("first page");
     let to_first_page = opened.elapsed();
     let checked = Instant::now();
     store
@@ -167,18 +164,7 @@ fn main() {
     let mut rows: Vec<Row> = Vec::new();
 
     // First page, filter all.
-    let first = || {
-        inbox::list(
-            &store,
-            &InboxQuery {
-                search: None,
-                filter: InboxFilter::All,
-                before: None,
-                limit: 50,
-            },
-        )
-        .expect("first page")
-    };
+    let first = || inbox::list(&store, &first_page_query).expect("first page");
     let page = first();
     assert_eq!(page.items.len(), 50, "the first page is full");
     let cursor = page.next_cursor.clone().expect("a second page exists");

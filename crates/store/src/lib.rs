@@ -50,7 +50,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{OpenFlags, Transaction, TransactionBehavior};
 
-pub use rusqlite::Connection;
+pub use rusqlite::{Connection, Params};
 pub use time::{from_millis, to_millis};
 
 /// Everything that can go wrong in the store, typed by what the caller does next.

@@ -194,64 +194,54 @@ fn outbox_by_sid(h: &Harness) -> HashMap<String, Accounted> {
         .expect("reading the outbox works")
 }
 
-/// The caller's conversation with the business, once the engine has one.
-fn conversation_of(h: &Harness, caller: usize) -> Option<i64> {
+/// The ids a one-column query answers, in its order.
+fn ids(h: &Harness, sql: &str, params: impl textback_store::Params) -> Vec<i64> {
     h.store
         .read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT cv.id FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id
-                 WHERE ct.phone = ?1 AND cv.business_number = ?2",
-            )?;
+            let mut stmt = c.prepare(sql)?;
             let ids = stmt
-                .query_map([CALLERS[caller], BUSINESS], |r| r.get::<_, i64>(0))?
+                .query_map(params, |r| r.get::<_, i64>(0))?
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(ids.first().copied())
+            Ok(ids)
         })
-        .expect("reading conversations works")
+        .unwrap_or_else(|e| panic!("{sql} works: {e}"))
+}
+
+/// The caller's conversation with the business, once the engine has one.
+fn conversation_of(h: &Harness, caller: usize) -> Option<i64> {
+    let found = ids(
+        h,
+        "SELECT cv.id FROM conversations cv JOIN contacts ct ON ct.id = cv.contact_id
+         WHERE ct.phone = ?1 AND cv.business_number = ?2",
+        [CALLERS[caller], BUSINESS],
+    );
+    found.first().copied()
 }
 
 /// The caller's latest call whose text-back was left for a person (first seen too late).
 fn latest_late_call(h: &Harness, caller: usize) -> Option<i64> {
-    h.store
-        .read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT ca.id FROM calls ca JOIN decisions d ON d.call_id = ca.id
-                   JOIN contacts ct ON ct.id = ca.contact_id
-                 WHERE ct.phone = ?1 AND d.action = 'late' ORDER BY ca.id DESC LIMIT 1",
-            )?;
-            let ids = stmt
-                .query_map([CALLERS[caller]], |r| r.get::<_, i64>(0))?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(ids.first().copied())
-        })
-        .expect("reading calls works")
+    let found = ids(
+        h,
+        "SELECT ca.id FROM calls ca JOIN decisions d ON d.call_id = ca.id
+           JOIN contacts ct ON ct.id = ca.contact_id
+         WHERE ct.phone = ?1 AND d.action = 'late' ORDER BY ca.id DESC LIMIT 1",
+        [CALLERS[caller]],
+    );
+    found.first().copied()
 }
 
 /// Every lead of the caller's conversation, open or closed.
 fn leads_of(h: &Harness, caller: usize) -> Vec<i64> {
-    let Some(conv) = conversation_of(h, caller) else {
-        return Vec::new();
-    };
-    h.store
-        .read(|c| {
-            let mut stmt = c.prepare("SELECT id FROM leads WHERE conversation_id = ?1")?;
-            let ids = stmt
-                .query_map([conv], |r| r.get::<_, i64>(0))?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(ids)
-        })
-        .expect("reading leads works")
+    match conversation_of(h, caller) {
+        Some(conv) => ids(h, "SELECT id FROM leads WHERE conversation_id = ?1", [conv]),
+        None => Vec::new(),
+    }
 }
 
 fn all_leads(h: &Harness) -> Vec<leads::Lead> {
+    let all = ids(h, "SELECT id FROM leads ORDER BY id", []);
     h.store
-        .read(|c| {
-            let mut stmt = c.prepare("SELECT id FROM leads ORDER BY id")?;
-            let ids = stmt
-                .query_map([], |r| r.get::<_, i64>(0))?
-                .collect::<Result<Vec<_>, _>>()?;
-            ids.into_iter().map(|id| leads::get(c, id)).collect()
-        })
+        .read(|c| all.into_iter().map(|id| leads::get(c, id)).collect())
         .expect("reading leads works")
 }
 
