@@ -33,7 +33,7 @@ impl Keyword {
 }
 
 /// Words that opt out on their own (carrier/CTIA, FCC and provider lists).
-const OPT_OUT: &[&str] = &[
+pub const OPT_OUT: &[&str] = &[
     "stop",
     "stopall",
     "unsubscribe",
@@ -46,13 +46,15 @@ const OPT_OUT: &[&str] = &[
     "remove",
 ];
 /// Two-word opt-outs, matched as a pair of tokens.
-const OPT_OUT_PAIRS: &[[&str; 2]] = &[["opt", "out"], ["stop", "all"]];
+pub const OPT_OUT_PAIRS: &[[&str; 2]] = &[["opt", "out"], ["stop", "all"]];
 /// Words that, inside a longer message, suggest the sender may want to stop.
-const STOP_MENTIONS: &[&str] = &["stop", "stopall", "unsubscribe", "optout", "revoke"];
-const OPT_IN: &[&str] = &["start", "unstop", "yes"];
-const HELP: &[&str] = &["help", "info"];
+pub const STOP_MENTIONS: &[&str] = &["stop", "stopall", "unsubscribe", "optout", "revoke"];
+/// Words that opt back in.
+pub const OPT_IN: &[&str] = &["start", "unstop", "yes"];
+/// Words that ask for the help text.
+pub const HELP: &[&str] = &["help", "info"];
 /// Words that may surround an opt-out keyword without changing its meaning.
-const FILLER: &[&str] = &[
+pub const FILLER: &[&str] = &[
     "please",
     "pls",
     "plz",

@@ -42,6 +42,7 @@ use sha2::Sha256;
 use textback_domain::PhoneNumber;
 
 use crate::Secret;
+use crate::text::percent_encode;
 
 /// The booking metadata key that carries the lead reference (`booking.metadata.textback_ref`).
 pub const REF_METADATA_KEY: &str = "textback_ref";
@@ -536,19 +537,6 @@ impl BookingLink {
 /// [`BookingLink::parse`] then [`BookingLink::tracked`], for one-off use.
 pub fn tracked_link(booking_link: &str, lead_ref: &str) -> Result<String, BookingError> {
     Ok(BookingLink::parse(booking_link)?.tracked(lead_ref))
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Decodes a query key the way a browser's `URLSearchParams` does (`+` is a space; a bad

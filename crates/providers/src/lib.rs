@@ -29,6 +29,7 @@ pub mod calcom;
 mod error;
 mod records;
 mod secret;
+mod text;
 pub mod twilio;
 
 use std::future::Future;

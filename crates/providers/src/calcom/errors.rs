@@ -85,22 +85,8 @@ pub(crate) fn from_transport(error: reqwest::Error, what: &str) -> BookingError 
         "the connection broke"
     };
     BookingError::Transient {
-        message: format!("{what}: {why} ({})", describe(&error)),
+        message: format!("{what}: {why} ({})", crate::text::error_chain(&error)),
     }
-}
-
-fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// `Retry-After` in whole seconds (capped at an hour). The HTTP-date form is ignored and

@@ -35,6 +35,7 @@ use crate::Secret;
 use crate::booking::{
     Booking, BookingCursor, BookingError, BookingPage, BookingSource, BookingUid,
 };
+use crate::text::percent_encode;
 
 pub use self::wire::CalcomProfile;
 
@@ -172,7 +173,7 @@ impl CalcomClient {
                 message: format!("{uid:?} is not a booking uid"),
             });
         }
-        let path = format!("/v2/bookings/{}", path_segment(uid.as_str()));
+        let path = format!("/v2/bookings/{}", percent_encode(uid.as_str()));
         let request = self
             .http
             .get(self.base.join(&path))
@@ -419,19 +420,6 @@ fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters, for one path segment.
-fn path_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 enum BodyError {
     TooLarge,
     Transport(reqwest::Error),
@@ -516,7 +504,7 @@ mod tests {
 
     #[test]
     fn path_segments_cannot_escape_the_booking_path() {
-        assert_eq!(path_segment("abc-DEF_1.2~"), "abc-DEF_1.2~");
-        assert_eq!(path_segment("../me?x#y"), "..%2Fme%3Fx%23y");
+        assert_eq!(percent_encode("abc-DEF_1.2~"), "abc-DEF_1.2~");
+        assert_eq!(percent_encode("../me?x#y"), "..%2Fme%3Fx%23y");
     }
 }

@@ -367,6 +367,22 @@ impl TwilioClient {
         Ok(items)
     }
 
+    /// Calls with `number` as their `To` or `From` (`field`) that started on `since` or later.
+    async fn list_calls_since(
+        &self,
+        field: &str,
+        number: &PhoneNumber,
+        since: NaiveDate,
+    ) -> Result<Vec<CallRecord>, ProviderError> {
+        let since = day(since);
+        self.list_calls(&[
+            (field, number.as_str()),
+            ("StartTime>=", &since),
+            ("PageSize", PAGE_SIZE),
+        ])
+        .await
+    }
+
     async fn list_calls(&self, query: &[(&str, &str)]) -> Result<Vec<CallRecord>, ProviderError> {
         self.list_all("Calls.json", "calls", query, wire::parse_call, |c| {
             c.sid.as_str()
@@ -432,7 +448,7 @@ async fn read_capped(mut response: Response, cap: usize) -> Result<Vec<u8>, Body
 fn transport_failure(error: reqwest::Error) -> TransportFailure {
     // The URL carries phone numbers in its query; error texts end up in logs.
     let error = error.without_url();
-    let detail = describe(&error);
+    let detail = crate::text::error_chain(&error);
     if error.is_connect() || error.is_builder() {
         TransportFailure::NotSent(detail)
     } else if error.is_timeout() {
@@ -440,20 +456,6 @@ fn transport_failure(error: reqwest::Error) -> TransportFailure {
     } else {
         TransportFailure::Interrupted(detail)
     }
-}
-
-fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 impl Provider for TwilioClient {
@@ -489,13 +491,7 @@ impl Provider for TwilioClient {
         number: &PhoneNumber,
         since: NaiveDate,
     ) -> Result<Vec<CallRecord>, ProviderError> {
-        let since = day(since);
-        self.list_calls(&[
-            ("To", number.as_str()),
-            ("StartTime>=", &since),
-            ("PageSize", PAGE_SIZE),
-        ])
-        .await
+        self.list_calls_since("To", number, since).await
     }
 
     async fn list_calls_from(
@@ -503,13 +499,7 @@ impl Provider for TwilioClient {
         number: &PhoneNumber,
         since: NaiveDate,
     ) -> Result<Vec<CallRecord>, ProviderError> {
-        let since = day(since);
-        self.list_calls(&[
-            ("From", number.as_str()),
-            ("StartTime>=", &since),
-            ("PageSize", PAGE_SIZE),
-        ])
-        .await
+        self.list_calls_since("From", number, since).await
     }
 
     async fn list_child_legs(
