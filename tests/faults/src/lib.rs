@@ -41,6 +41,40 @@ pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     SERIAL.lock().await
 }
 
+/// The case's seed (printed, so a failure can be replayed) and a random generator from it.
+pub fn seeded(case: &str) -> (u64, rand::rngs::StdRng) {
+    let seed = seed();
+    println!("{case}: seed {seed} (TEXTBACK_FAULTS_SEED={seed} replays this schedule)");
+    (seed, rand::SeedableRng::seed_from_u64(seed))
+}
+
+/// A simulator on 127.0.0.1, a site configured with `settings` against it, and the daemon
+/// started there: how every case begins.
+pub async fn start_daemon(
+    settings: &site::Settings,
+) -> (std::sync::Arc<Sim>, site::Site, site::Daemon) {
+    let sim = std::sync::Arc::new(
+        Sim::start(textback_sim::SimConfig::default())
+            .await
+            .expect("the simulator binds 127.0.0.1"),
+    );
+    let mut site = site::Site::new(&sim, settings);
+    let daemon = site.start(&sim).await;
+    (sim, site, daemon)
+}
+
+/// The report's line for [`quiesce`]'s verdict: how long after `since` (the fault's end, in
+/// the words `after`) everything settled, or why it did not.
+pub fn quiet_note(quiet: &Result<Instant, String>, since: Instant, after: &str) -> String {
+    match quiet {
+        Ok(at) => format!(
+            "quiet {:.1} s after {after}",
+            at.saturating_duration_since(since).as_secs_f64()
+        ),
+        Err(e) => format!("NOT QUIET: {e}"),
+    }
+}
+
 /// The seed for a case's random schedule: `TEXTBACK_FAULTS_SEED`, else from the clock. Printed
 /// by every case so a failing schedule can be replayed.
 pub fn seed() -> u64 {

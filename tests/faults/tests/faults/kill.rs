@@ -9,15 +9,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use textback_faults::db::Db;
-use textback_faults::site::{Settings, Site};
+use textback_faults::site::Settings;
 use textback_faults::{
-    Row, audit_text_backs, caller, last_text_at, long_form, missed_call, quiesce, report, seed,
-    serial,
+    Row, audit_text_backs, caller, last_text_at, long_form, missed_call, quiesce, quiet_note,
+    report, seeded, serial, start_daemon,
 };
-use textback_sim::{Fault, Sim, SimConfig};
+use textback_sim::Fault;
 
 /// How long the sim holds each POST Messages before it creates the message.
 const SEND_DELAY: Duration = Duration::from_millis(300);
@@ -39,9 +38,7 @@ async fn kill_9_at_random_moments_loses_and_duplicates_no_text_back() {
     } else {
         (60, 10, Duration::from_secs(20), Duration::from_secs(90))
     };
-    let seed = seed();
-    println!("kill -9: seed {seed} (TEXTBACK_FAULTS_SEED={seed} replays this schedule)");
-    let mut rng = StdRng::seed_from_u64(seed);
+    let (seed, mut rng) = seeded("kill -9");
     let mut call_at: Vec<(Duration, Duration)> = (0..n_calls)
         .map(|_| {
             (
@@ -64,13 +61,7 @@ async fn kill_9_at_random_moments_loses_and_duplicates_no_text_back() {
         .collect();
     kills.sort_by_key(|k| k.0);
 
-    let sim = Arc::new(
-        Sim::start(SimConfig::default())
-            .await
-            .expect("the simulator binds 127.0.0.1"),
-    );
-    let mut site = Site::new(&sim, &Settings::default());
-    let mut daemon = site.start(&sim).await;
+    let (sim, mut site, mut daemon) = start_daemon(&Settings::default()).await;
     sim.inject(
         textback_sim::Route::MessagesCreate,
         vec![Fault::Delay(SEND_DELAY); 20 * n_calls],
@@ -150,13 +141,7 @@ async fn kill_9_at_random_moments_loses_and_duplicates_no_text_back() {
                 t.recorded_already_messaged
             ),
             "recovery latency: from the last restart to the last text-back".into(),
-            match &quiet {
-                Ok(at) => format!(
-                    "quiet {:.1} s after the last restart",
-                    at.saturating_duration_since(last_start).as_secs_f64()
-                ),
-                Err(e) => format!("NOT QUIET: {e}"),
-            },
+            quiet_note(&quiet, last_start, "the last restart"),
         ],
     );
     daemon.kill();

@@ -11,18 +11,17 @@
 //! The verdict for each call is checked against its own age when the daemon decided it
 //! (the database's decided_at minus the call's end), not against a guess of the timing.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rand::Rng;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use textback_faults::db::Db;
-use textback_faults::site::{Settings, Site, until};
+use textback_faults::site::{Settings, until};
 use textback_faults::{
-    Row, audit_replies, caller, last_text_at, long_form, missed_call, quiesce, recipient, report,
-    seed, serial, texts_by_recipient,
+    Row, audit_replies, caller, last_text_at, long_form, missed_call, quiesce, quiet_note,
+    recipient, report, seeded, serial, start_daemon, texts_by_recipient,
 };
-use textback_sim::{Route, Sim, SimConfig};
+use textback_sim::Route;
 use textback_store::outbox;
 
 enum Event {
@@ -40,9 +39,7 @@ async fn an_outage_texts_fresh_calls_once_marks_stale_ones_late_and_keeps_replie
         (Duration::from_secs(27), 12, 20, 5, 2)
     };
     let freshness = chrono::Duration::seconds(fresh_secs);
-    let seed = seed();
-    println!("outage: seed {seed}");
-    let mut rng = StdRng::seed_from_u64(seed);
+    let (seed, mut rng) = seeded("outage");
     let margin = Duration::from_millis(500);
     let inside = |r: &mut StdRng| margin + (outage - 2 * margin).mul_f64(r.random::<f64>());
     let mut timeline: Vec<(Duration, Event)> = (0..n_calls)
@@ -51,19 +48,11 @@ async fn an_outage_texts_fresh_calls_once_marks_stale_ones_late_and_keeps_replie
     timeline.extend((0..n_replies).map(|j| (inside(&mut rng), Event::Reply(j))));
     timeline.sort_by_key(|(at, _)| *at);
 
-    let sim = Arc::new(
-        Sim::start(SimConfig::default())
-            .await
-            .expect("the simulator binds 127.0.0.1"),
-    );
-    let mut site = Site::new(
-        &sim,
-        &Settings {
-            freshness_limit: format!("{fresh_secs}s"),
-            ..Settings::default()
-        },
-    );
-    let mut daemon = site.start(&sim).await;
+    let (sim, site, mut daemon) = start_daemon(&Settings {
+        freshness_limit: format!("{fresh_secs}s"),
+        ..Settings::default()
+    })
+    .await;
 
     sim.set_accepting(false);
     let cut = tokio::time::Instant::now();
@@ -193,13 +182,7 @@ async fn an_outage_texts_fresh_calls_once_marks_stale_ones_late_and_keeps_replie
                 Err(_) => "the daemon did not poll within 70 s of the network returning".into(),
             },
             "recovery latency: from the network's return to the last text".into(),
-            match &quiet {
-                Ok(at) => format!(
-                    "quiet {:.1} s after the network returned",
-                    at.saturating_duration_since(restored).as_secs_f64()
-                ),
-                Err(e) => format!("NOT QUIET: {e}"),
-            },
+            quiet_note(&quiet, restored, "the network returned"),
         ],
     );
     daemon.kill();

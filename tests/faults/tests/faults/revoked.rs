@@ -2,18 +2,15 @@
 //! calls arrive and replies are queued. Sending must pause (not hammer the provider, not give
 //! up on anything), and once the credentials work again everything goes out exactly once.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use textback_faults::db::Db;
-use textback_faults::site::{Settings, Site, until};
+use textback_faults::site::{Settings, until};
 use textback_faults::{
     Row, audit_replies, audit_text_backs, caller, last_text_at, long_form, missed_call, quiesce,
-    recipient, report, seed, serial, texts_by_recipient,
+    quiet_note, recipient, report, seeded, serial, start_daemon, texts_by_recipient,
 };
-use textback_sim::{Sim, SimConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoked_credentials_pause_sending_and_lose_nothing() {
@@ -24,17 +21,9 @@ async fn revoked_credentials_pause_sending_and_lose_nothing() {
     } else {
         (Duration::from_secs(10), 10, 3)
     };
-    let seed = seed();
-    println!("revoked: seed {seed}");
-    let mut rng = StdRng::seed_from_u64(seed);
+    let (seed, mut rng) = seeded("revoked");
 
-    let sim = Arc::new(
-        Sim::start(SimConfig::default())
-            .await
-            .expect("the simulator binds 127.0.0.1"),
-    );
-    let mut site = Site::new(&sim, &Settings::default());
-    let mut daemon = site.start(&sim).await;
+    let (sim, site, mut daemon) = start_daemon(&Settings::default()).await;
 
     // Two calls while all is well, to see the daemon texting before the fault.
     let mut calls = Vec::new();
@@ -124,13 +113,7 @@ async fn revoked_credentials_pause_sending_and_lose_nothing() {
                 "POST Messages attempts while revoked: {posts_during}; outbox by state after: {states:?}"
             ),
             "recovery latency: from the credentials working again to the last text".into(),
-            match &quiet {
-                Ok(at) => format!(
-                    "quiet {:.1} s after the credentials were restored",
-                    at.saturating_duration_since(restored).as_secs_f64()
-                ),
-                Err(e) => format!("NOT QUIET: {e}"),
-            },
+            quiet_note(&quiet, restored, "the credentials were restored"),
         ],
     );
     daemon.kill();

@@ -11,12 +11,12 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use textback_faults::db::Db;
-use textback_faults::site::{Settings, Site};
+use textback_faults::site::Settings;
 use textback_faults::{
     Row, audit_replies, audit_text_backs, caller, last_text_at, long_form, missed_call, quiesce,
-    recipient, report, seed, serial,
+    quiet_note, recipient, report, seeded, serial, start_daemon,
 };
-use textback_sim::{Fault, Route, Sim, SimConfig};
+use textback_sim::{Fault, Route};
 
 /// Faults for reads (listing calls and messages, reading a call).
 fn read_faults() -> Vec<Fault> {
@@ -63,17 +63,9 @@ async fn a_storm_of_429_and_5xx_crashes_nothing_and_everyone_is_texted_once_afte
     } else {
         (Duration::from_secs(20), 20, 4, Duration::from_secs(90))
     };
-    let seed = seed();
-    println!("storm: seed {seed}");
-    let mut rng = StdRng::seed_from_u64(seed);
+    let (seed, mut rng) = seeded("storm");
 
-    let sim = Arc::new(
-        Sim::start(SimConfig::default())
-            .await
-            .expect("the simulator binds 127.0.0.1"),
-    );
-    let mut site = Site::new(&sim, &Settings::default());
-    let mut daemon = site.start(&sim).await;
+    let (sim, site, mut daemon) = start_daemon(&Settings::default()).await;
 
     // Bursts of two seconds, each on one group of routes: listing calls, listing messages,
     // sending (the most often: sends only fail while syncing works), or everything. Four
@@ -204,13 +196,7 @@ async fn a_storm_of_429_and_5xx_crashes_nothing_and_everyone_is_texted_once_afte
                 }
             ),
             "recovery latency: from the storm's end to the last text".into(),
-            match &quiet {
-                Ok(at) => format!(
-                    "quiet {:.1} s after the storm",
-                    at.saturating_duration_since(calm).as_secs_f64()
-                ),
-                Err(e) => format!("NOT QUIET: {e}"),
-            },
+            quiet_note(&quiet, calm, "the storm"),
         ],
     );
     daemon.kill();
