@@ -212,6 +212,13 @@ impl Harness {
         panic!("the sender kept finding work for 20 steps: {steps:?}");
     }
 
+    /// Asserts the sender finds nothing queued (`queued` says why) and the simulator has
+    /// received no message at all (`sent` says why).
+    pub async fn assert_nothing_sent(&self, queued: &str, sent: &str) {
+        assert_eq!(self.send_all().await, vec![SendStep::Empty], "{queued}");
+        assert!(self.sim.sent_messages().is_empty(), "{sent}");
+    }
+
     /// Places a call and waits until the sim has finalised it.
     pub async fn call(&self, script: CallScript) -> String {
         let sid = self.sim.place_call(script);

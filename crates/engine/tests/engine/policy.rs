@@ -99,15 +99,8 @@ async fn an_answered_call_back_within_the_grace_window_cancels_the_text_back() {
         ("skip", "answered_later"),
         "the two already spoke: a 'sorry we missed you' would read as a bot: {d:?}"
     );
-    assert_eq!(
-        h.send_all().await,
-        vec![SendStep::Empty],
-        "nothing was queued"
-    );
-    assert!(
-        h.sim.sent_messages().is_empty(),
-        "no text after an answered call-back"
-    );
+    h.assert_nothing_sent("nothing was queued", "no text after an answered call-back")
+        .await;
     let events = h.drain_events();
     assert_eq!(
         count(
@@ -133,15 +126,8 @@ async fn a_call_first_seen_after_the_freshness_limit_is_offered_as_a_late_text_b
         ("late", None),
         "a call missed longer ago than the freshness limit is not texted blindly: {d:?}"
     );
-    assert_eq!(
-        h.send_all().await,
-        vec![SendStep::Empty],
-        "nothing was queued"
-    );
-    assert!(
-        h.sim.sent_messages().is_empty(),
-        "no instant text-back 3 h late"
-    );
+    h.assert_nothing_sent("nothing was queued", "no instant text-back 3 h late")
+        .await;
     let events = h.drain_events();
     let call_id = h.stored_call(&sid).id;
     assert_eq!(

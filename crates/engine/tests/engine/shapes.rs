@@ -161,15 +161,8 @@ async fn simultaneous_ring_answered_by_one_phone_is_not_texted() {
         ("skip", "answered", None),
         "an answered call is never texted: {d:?}"
     );
-    assert_eq!(
-        h.send_all().await,
-        vec![SendStep::Empty],
-        "nothing was queued"
-    );
-    assert!(
-        h.sim.sent_messages().is_empty(),
-        "no text after an answered call"
-    );
+    h.assert_nothing_sent("nothing was queued", "no text after an answered call")
+        .await;
     let events = h.drain_events();
     assert_eq!(
         count(&events, |e| matches!(e, DomainEvent::CallMissed { .. })),
@@ -200,15 +193,11 @@ async fn a_call_still_ringing_is_revisited_until_it_ends() {
         "a ringing call is not decided yet"
     );
     h.sync().await;
-    assert_eq!(
-        h.send_all().await,
-        vec![SendStep::Empty],
-        "nothing to send while it rings"
-    );
-    assert!(
-        h.sim.sent_messages().is_empty(),
-        "no text while the phone still rings"
-    );
+    h.assert_nothing_sent(
+        "nothing to send while it rings",
+        "no text while the phone still rings",
+    )
+    .await;
 
     h.sim.end_call(&sid);
     h.wait_final(&sid).await;
@@ -247,15 +236,8 @@ async fn outbound_calls_are_not_texted() {
             "a call the business made is never texted back"
         );
     }
-    assert_eq!(
-        h.send_all().await,
-        vec![SendStep::Empty],
-        "nothing was queued"
-    );
-    assert!(
-        h.sim.sent_messages().is_empty(),
-        "no text for outbound calls"
-    );
+    h.assert_nothing_sent("nothing was queued", "no text for outbound calls")
+        .await;
     let events = h.drain_events();
     assert_eq!(
         count(&events, |e| matches!(e, DomainEvent::CallMissed { .. })),
@@ -290,15 +272,8 @@ async fn calls_to_an_unconfigured_number_on_the_account_are_ignored() {
         stored.is_none(),
         "a number Textback was not told to watch is not mirrored: {stored:?}"
     );
-    assert_eq!(
-        h.send_all().await,
-        vec![SendStep::Empty],
-        "nothing was queued"
-    );
-    assert!(
-        h.sim.sent_messages().is_empty(),
-        "no text for another number's calls"
-    );
+    h.assert_nothing_sent("nothing was queued", "no text for another number's calls")
+        .await;
 }
 
 #[tokio::test]
@@ -320,15 +295,8 @@ async fn anonymous_callers_are_not_texted() {
             "a hidden number cannot be texted: {d:?}"
         );
     }
-    assert_eq!(
-        h.send_all().await,
-        vec![SendStep::Empty],
-        "nothing was queued"
-    );
-    assert!(
-        h.sim.sent_messages().is_empty(),
-        "no text to a withheld number"
-    );
+    h.assert_nothing_sent("nothing was queued", "no text to a withheld number")
+        .await;
     let events = h.drain_events();
     assert_eq!(
         count(
@@ -461,15 +429,11 @@ async fn an_opted_out_caller_is_never_texted() {
         matches!(refused, Err(EngineError::OptedOut { .. })),
         "a person cannot text an opted-out number either: {refused:?}"
     );
-    assert_eq!(
-        h.send_all().await,
-        vec![SendStep::Empty],
-        "the refused reply was not queued"
-    );
-    assert!(
-        h.sim.sent_messages().is_empty(),
-        "nothing was sent to the opted-out caller"
-    );
+    h.assert_nothing_sent(
+        "the refused reply was not queued",
+        "nothing was sent to the opted-out caller",
+    )
+    .await;
     assert_eq!(
         h.sim.message_requests(),
         0,
