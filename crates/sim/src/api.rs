@@ -106,7 +106,7 @@ pub(crate) async fn twilio(State(shared): State<Arc<Shared>>, req: Request) -> R
         shared.message_requests.fetch_add(1, Ordering::SeqCst);
     }
     shared.count_request(route);
-    if shared.lock().revoked {
+    if shared.lock().switches.revoked {
         return wire::auth_error().into_response();
     }
 

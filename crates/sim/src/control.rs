@@ -37,10 +37,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::fault::{FaultSpec, Route};
+use crate::fault::{Fault, FaultSpec, Route};
 use crate::scenario::Scenario;
 use crate::script::CallSpec;
 use crate::store::Shared;
+use crate::switches::{self, Switchable, Switches, bad};
 
 type St = State<Arc<Shared>>;
 
@@ -54,24 +55,29 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/_sim/sent", get(sent))
         .route("/_sim/messages", get(messages))
         .route("/_sim/message_requests", get(message_requests))
-        .route("/_sim/faults", post(inject).delete(clear_faults))
         .route("/_sim/landline", post(landline))
         .route("/_sim/undeliverable", post(undeliverable))
         .route("/_sim/opt_out", post(opt_out))
-        .route("/_sim/revoked", post(revoked))
-        .route("/_sim/clock_offset", post(clock_offset))
         .route("/_sim/clock_scale", post(clock_scale))
         .route("/_sim/delivery_delay", post(delivery_delay))
         .route("/_sim/scenario", post(scenario))
         .route("/_sim/scenario/stop", post(stop_scenarios))
+        .merge(switches::routes())
 }
 
-fn bad(message: impl Into<String>) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        Json(json!({ "error": message.into() })),
-    )
-        .into_response()
+impl Switchable for Shared {
+    type Route = Route;
+    type Fault = Fault;
+    type FaultSpec = FaultSpec;
+    const OFFSET_OUT_OF_RANGE: &'static str = "seconds out of range";
+
+    fn to_fault(spec: &FaultSpec) -> Result<Fault, String> {
+        spec.to_fault()
+    }
+
+    fn with_switches(&self, f: impl FnOnce(&mut Switches<Route, Fault>)) {
+        f(&mut self.lock().switches)
+    }
 }
 
 async fn health(State(s): St) -> Response {
@@ -137,32 +143,6 @@ async fn message_requests(State(s): St) -> Response {
 }
 
 #[derive(Debug, Deserialize)]
-struct InjectBody {
-    route: Route,
-    faults: Vec<FaultSpec>,
-}
-
-async fn inject(State(s): St, Json(b): Json<InjectBody>) -> Response {
-    match b
-        .faults
-        .iter()
-        .map(FaultSpec::to_fault)
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(faults) => {
-            s.lock().faults.entry(b.route).or_default().extend(faults);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(e) => bad(e),
-    }
-}
-
-async fn clear_faults(State(s): St) -> StatusCode {
-    s.lock().faults.clear();
-    StatusCode::NO_CONTENT
-}
-
-#[derive(Debug, Deserialize)]
 struct NumberBody {
     number: String,
     #[serde(default)]
@@ -191,31 +171,6 @@ async fn opt_out(State(s): St, Json(b): Json<PairBody>) -> StatusCode {
     let pair = s.opt_out_pair(&b.from, &b.to);
     s.lock().opted_out.insert(pair);
     StatusCode::NO_CONTENT
-}
-
-#[derive(Debug, Deserialize)]
-struct RevokedBody {
-    revoked: bool,
-}
-
-async fn revoked(State(s): St, Json(b): Json<RevokedBody>) -> StatusCode {
-    s.lock().revoked = b.revoked;
-    StatusCode::NO_CONTENT
-}
-
-#[derive(Debug, Deserialize)]
-struct OffsetBody {
-    seconds: i64,
-}
-
-async fn clock_offset(State(s): St, Json(b): Json<OffsetBody>) -> Response {
-    match chrono::Duration::try_seconds(b.seconds) {
-        Some(d) => {
-            s.lock().clock_offset = d;
-            StatusCode::NO_CONTENT.into_response()
-        }
-        None => bad("seconds out of range"),
-    }
 }
 
 #[derive(Debug, Deserialize)]

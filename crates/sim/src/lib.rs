@@ -45,7 +45,9 @@ pub mod fault;
 mod net;
 pub mod scenario;
 pub mod script;
+mod server;
 mod store;
+mod switches;
 mod wire;
 
 use std::net::SocketAddr;
@@ -55,13 +57,14 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tokio::task::JoinHandle;
 
 pub use fault::{Fault, FaultSpec, Route};
 pub use scenario::{Scenario, ScenarioError, ScenarioEvent, ScenarioRun};
 pub use script::{CallKind, CallScript, CallSpec, LegOutcome, LegScript, LegSpec, ParentOutcome};
 
+use server::Server;
 use store::Shared;
+use switches::Switchable;
 
 /// The simulated account.
 #[derive(Clone, PartialEq, Eq)]
@@ -150,51 +153,38 @@ pub struct MessageSnapshot {
 #[derive(Debug)]
 pub struct Sim {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    server: Option<JoinHandle<()>>,
+    server: Server,
 }
 
 impl Sim {
     /// Binds 127.0.0.1 on a free port.
     pub async fn start(cfg: SimConfig) -> std::io::Result<Sim> {
-        Self::start_on(cfg, SocketAddr::from(([127, 0, 0, 1], 0))).await
+        Self::start_on(cfg, server::LOOPBACK).await
     }
 
     pub async fn start_on(cfg: SimConfig, addr: SocketAddr) -> std::io::Result<Sim> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(cfg, tokio::runtime::Handle::current()));
-        let gated = net::GatedListener {
-            listener,
-            open: Arc::clone(&shared.accepting),
-        };
         let app = control::router()
             .fallback(api::twilio)
             .with_state(Arc::clone(&shared));
-        let mut down = shared.shutdown.subscribe();
-        let server = tokio::spawn(async move {
-            let serve = axum::serve(gated, app).with_graceful_shutdown(async move {
-                // An Err means the sender is gone, i.e. the sim is gone: stop as well.
-                let _ = down.wait_for(|d| *d).await;
-            });
-            if let Err(e) = serve.await {
-                tracing::warn!(error = %e, "sim server stopped with an error");
-            }
-        });
-        Ok(Sim {
-            shared,
+        let server = Server::start(
             addr,
-            server: Some(server),
-        })
+            Some(Arc::clone(&shared.accepting)),
+            app,
+            shared.shutdown.subscribe(),
+            "sim",
+        )
+        .await?;
+        Ok(Sim { shared, server })
     }
 
     /// `http://127.0.0.1:PORT`, to be used as the Twilio API base URL.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr())
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     pub fn account_sid(&self) -> &str {
@@ -338,22 +328,17 @@ impl Sim {
 
     /// The next requests on `route` get these faults, one each, in order.
     pub fn inject(&self, route: Route, faults: Vec<Fault>) {
-        self.shared
-            .lock()
-            .faults
-            .entry(route)
-            .or_default()
-            .extend(faults);
+        self.shared.inject(route, faults);
     }
 
     /// Drops every queued fault.
     pub fn clear_faults(&self) {
-        self.shared.lock().faults.clear();
+        self.shared.clear_faults();
     }
 
     /// While `true`, every Twilio request answers 401 / 20003 (credentials revoked).
     pub fn set_revoked(&self, revoked: bool) {
-        self.shared.lock().revoked = revoked;
+        self.shared.set_revoked(revoked);
     }
 
     /// `false` simulates the network being down: connections are closed without an answer
@@ -364,7 +349,7 @@ impl Sim {
 
     /// Shifts the sim's "now" (time stamps and date filters) by `d`.
     pub fn set_clock_offset(&self, d: chrono::Duration) {
-        self.shared.lock().clock_offset = d;
+        self.shared.set_clock_offset(d);
     }
 
     /// Makes the sim's clock run `scale` times as fast as the wall clock: at wall time `wall`
@@ -392,15 +377,7 @@ impl Sim {
     /// Stops the server, answering hanging requests with 503, and waits for it (at most 5 s).
     pub async fn shutdown(mut self) {
         self.shared.shutdown.send_replace(true);
-        if let Some(server) = self.server.take() {
-            let abort = server.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), server)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
+        self.server.stopped().await;
     }
 }
 

@@ -14,6 +14,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::fault::{Fault, Route};
 use crate::script::{CallKind, CallScript, LegOutcome, ParentOutcome};
+use crate::switches::Switches;
 use crate::wire::num_segments;
 use crate::{SentMessage, SimConfig};
 
@@ -121,9 +122,7 @@ pub(crate) struct Inner {
     pub undeliverable: HashMap<String, u32>,
     /// (customer, business number) pairs that texted STOP.
     pub opted_out: HashSet<(String, String)>,
-    pub faults: HashMap<Route, VecDeque<Fault>>,
-    pub revoked: bool,
-    pub clock_offset: chrono::Duration,
+    pub switches: Switches<Route, Fault>,
     /// The sim's clock runs `scale` times faster than the wall clock from `origin` (see
     /// [`crate::Sim::set_clock_scale`]); `None`: real time.
     pub clock_scale: Option<ClockScale>,
@@ -240,7 +239,8 @@ impl Shared {
         let wall = Utc::now();
         let now = inner.clock_scale.map_or(wall, |s| s.at(wall));
         // An absurd offset (from the control API) must not overflow chrono and panic.
-        now.checked_add_signed(inner.clock_offset).unwrap_or(now)
+        now.checked_add_signed(inner.switches.clock_offset)
+            .unwrap_or(now)
     }
 
     pub(crate) fn owns(&self, number: &str) -> bool {
@@ -289,14 +289,7 @@ impl Shared {
     }
 
     pub(crate) fn take_fault(&self, route: Route) -> Option<Fault> {
-        let mut inner = self.lock();
-        if let Some(f) = inner.faults.get_mut(&route).and_then(VecDeque::pop_front) {
-            return Some(f);
-        }
-        inner
-            .faults
-            .get_mut(&Route::Any)
-            .and_then(VecDeque::pop_front)
+        self.lock().switches.faults.take(route, Route::Any)
     }
 
     // ---- calls ----

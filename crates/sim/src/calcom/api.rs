@@ -151,7 +151,7 @@ pub(crate) async fn api(State(shared): State<Arc<Shared>>, req: Request) -> Resp
         Some(CalcomFault::Auth) => return refuse(Refusal::unauthorized("Invalid API Key")),
         Some(CalcomFault::TruncatedJson | CalcomFault::WrongShape) | None => {}
     }
-    if shared.lock().revoked {
+    if shared.lock().switches.revoked {
         return refuse(Refusal::unauthorized("Invalid API Key"));
     }
     if let Err(r) = authorize(&shared, &parts.headers) {

@@ -31,7 +31,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::store::Shared;
-use super::{BookingSpec, CalcomFaultSpec, CalcomRoute, CalcomSimConfig};
+use super::{BookingSpec, CalcomFault, CalcomFaultSpec, CalcomRoute, CalcomSimConfig};
+use crate::switches::{self, Switchable, Switches, bad, error};
 
 type St = State<Arc<Shared>>;
 
@@ -44,18 +45,23 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/_sim/bookings/{uid}/cancel", post(cancel))
         .route("/_sim/bookings/{uid}/reschedule", post(reschedule))
         .route("/_sim/bookings/{uid}/status", post(set_status))
-        .route("/_sim/faults", post(inject).delete(clear_faults))
-        .route("/_sim/revoked", post(revoked))
-        .route("/_sim/clock_offset", post(clock_offset))
         .route("/_sim/requests", get(requests))
+        .merge(switches::routes())
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": message.into() }))).into_response()
-}
+impl Switchable for Shared {
+    type Route = CalcomRoute;
+    type Fault = CalcomFault;
+    type FaultSpec = CalcomFaultSpec;
+    const OFFSET_OUT_OF_RANGE: &'static str = "seconds is out of range";
 
-fn bad(message: impl Into<String>) -> Response {
-    error(StatusCode::BAD_REQUEST, message)
+    fn to_fault(spec: &CalcomFaultSpec) -> Result<CalcomFault, String> {
+        spec.to_fault()
+    }
+
+    fn with_switches(&self, f: impl FnOnce(&mut Switches<CalcomRoute, CalcomFault>)) {
+        f(&mut self.lock().switches)
+    }
 }
 
 /// An unknown uid is 404, anything else the caller got wrong is 400.
@@ -143,57 +149,6 @@ async fn set_status(State(s): St, Path(uid): Path<String>, Json(b): Json<StatusB
     match s.set_status(&uid, &b.status) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => refused(e),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct InjectBody {
-    route: CalcomRoute,
-    faults: Vec<CalcomFaultSpec>,
-}
-
-async fn inject(State(s): St, Json(b): Json<InjectBody>) -> Response {
-    match b
-        .faults
-        .iter()
-        .map(CalcomFaultSpec::to_fault)
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(faults) => {
-            s.lock().faults.entry(b.route).or_default().extend(faults);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(e) => bad(e),
-    }
-}
-
-async fn clear_faults(State(s): St) -> StatusCode {
-    s.lock().faults.clear();
-    StatusCode::NO_CONTENT
-}
-
-#[derive(Debug, Deserialize)]
-struct RevokedBody {
-    revoked: bool,
-}
-
-async fn revoked(State(s): St, Json(b): Json<RevokedBody>) -> StatusCode {
-    s.lock().revoked = b.revoked;
-    StatusCode::NO_CONTENT
-}
-
-#[derive(Debug, Deserialize)]
-struct OffsetBody {
-    seconds: i64,
-}
-
-async fn clock_offset(State(s): St, Json(b): Json<OffsetBody>) -> Response {
-    match chrono::Duration::try_seconds(b.seconds) {
-        Some(d) => {
-            s.lock().clock_offset = d;
-            StatusCode::NO_CONTENT.into_response()
-        }
-        None => bad("seconds is out of range"),
     }
 }
 

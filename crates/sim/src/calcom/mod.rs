@@ -40,13 +40,13 @@ mod store;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tokio::task::JoinHandle;
 
 use self::store::Shared;
+use crate::server::{self, Server};
+use crate::switches::Switchable;
 
 /// The `cal-api-version` of the cursor-paged list.
 pub const LIST_VERSION: &str = "2026-05-01";
@@ -298,47 +298,32 @@ impl LoggedRequest {
 #[derive(Debug)]
 pub struct CalcomSim {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    server: Option<JoinHandle<()>>,
+    server: Server,
 }
 
 impl CalcomSim {
     /// Binds 127.0.0.1 on a free port.
     pub async fn start(cfg: CalcomSimConfig) -> std::io::Result<CalcomSim> {
-        Self::start_on(cfg, SocketAddr::from(([127, 0, 0, 1], 0))).await
+        Self::start_on(cfg, server::LOOPBACK).await
     }
 
     pub async fn start_on(cfg: CalcomSimConfig, addr: SocketAddr) -> std::io::Result<CalcomSim> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(cfg));
         let app = control::router()
             .fallback(api::api)
             .with_state(Arc::clone(&shared));
-        let mut down = shared.shutdown.subscribe();
-        let server = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                // An Err means the sender is gone, i.e. the sim is gone: stop as well.
-                let _ = down.wait_for(|d| *d).await;
-            });
-            if let Err(e) = serve.await {
-                tracing::warn!(error = %e, "Cal.com sim server stopped with an error");
-            }
-        });
-        Ok(CalcomSim {
-            shared,
-            addr,
-            server: Some(server),
-        })
+        let server =
+            Server::start(addr, None, app, shared.shutdown.subscribe(), "Cal.com sim").await?;
+        Ok(CalcomSim { shared, server })
     }
 
     /// `http://127.0.0.1:PORT`, to be used as the Cal.com API base URL.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr())
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The first configured API key.
@@ -397,26 +382,21 @@ impl CalcomSim {
 
     /// The next requests on `route` get these faults, one each, in order.
     pub fn inject(&self, route: CalcomRoute, faults: Vec<CalcomFault>) {
-        self.shared
-            .lock()
-            .faults
-            .entry(route)
-            .or_default()
-            .extend(faults);
+        self.shared.inject(route, faults);
     }
 
     pub fn clear_faults(&self) {
-        self.shared.lock().faults.clear();
+        self.shared.clear_faults();
     }
 
     /// While `true`, every API request answers 401 (the key was revoked).
     pub fn set_revoked(&self, revoked: bool) {
-        self.shared.lock().revoked = revoked;
+        self.shared.set_revoked(revoked);
     }
 
     /// Shifts the sim's "now" (time stamps, status anchors) by `d`.
     pub fn set_clock_offset(&self, d: chrono::Duration) {
-        self.shared.lock().clock_offset = d;
+        self.shared.set_clock_offset(d);
     }
 
     /// Requests on `route` so far (faulted and refused ones included).
@@ -432,15 +412,7 @@ impl CalcomSim {
     /// Stops the server and waits for it (at most 5 s).
     pub async fn shutdown(mut self) {
         self.shared.shutdown.send_replace(true);
-        if let Some(server) = self.server.take() {
-            let abort = server.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), server)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
+        self.server.stopped().await;
     }
 }
 

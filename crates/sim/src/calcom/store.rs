@@ -1,7 +1,7 @@
 //! The simulated Cal.com account: bookings, raw (hostile) list items, queued faults, the
 //! request log, and the JSON rendering of a booking (`BookingOutput_2024_08_13`).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -11,6 +11,16 @@ use serde_json::{Map, Value, json};
 use tokio::sync::watch;
 
 use super::{BookingSpec, CalcomFault, CalcomRoute, CalcomSimConfig, EventTypeSpec, LoggedRequest};
+use crate::switches::Switches;
+
+/// The statuses a booking may have, as [`BookingSpec`]'s `status` lists them.
+const STATUSES: [&str; 5] = [
+    "accepted",
+    "pending",
+    "cancelled",
+    "rejected",
+    "awaiting_host",
+];
 
 /// One booking as the sim keeps it.
 #[derive(Debug, Clone)]
@@ -48,9 +58,7 @@ pub(crate) struct RawItem {
 pub(crate) struct Inner {
     pub bookings: Vec<SimBooking>,
     pub raw: Vec<RawItem>,
-    pub faults: HashMap<CalcomRoute, VecDeque<CalcomFault>>,
-    pub revoked: bool,
-    pub clock_offset: chrono::Duration,
+    pub switches: Switches<CalcomRoute, CalcomFault>,
     pub next_id: u64,
     pub next_seq: u64,
     pub log: Vec<LoggedRequest>,
@@ -104,15 +112,7 @@ impl Shared {
                 .ok_or("the sim has no event types")?,
         };
         let status = spec.status.clone().unwrap_or_else(|| "accepted".to_owned());
-        if ![
-            "accepted",
-            "pending",
-            "cancelled",
-            "rejected",
-            "awaiting_host",
-        ]
-        .contains(&status.as_str())
-        {
+        if !STATUSES.contains(&status.as_str()) {
             return Err(format!("unknown booking status {status:?}"));
         }
         let minutes = spec.duration_minutes.unwrap_or(event_type.length_minutes);
@@ -172,15 +172,7 @@ impl Shared {
     }
 
     pub(crate) fn set_status(&self, uid: &str, status: &str) -> Result<(), String> {
-        if ![
-            "accepted",
-            "pending",
-            "cancelled",
-            "rejected",
-            "awaiting_host",
-        ]
-        .contains(&status)
-        {
+        if !STATUSES.contains(&status) {
             return Err(format!("unknown booking status {status:?}"));
         }
         let mut inner = self.lock();
@@ -236,14 +228,7 @@ impl Shared {
     }
 
     pub(crate) fn take_fault(&self, route: CalcomRoute) -> Option<CalcomFault> {
-        let mut inner = self.lock();
-        if let Some(fault) = inner.faults.get_mut(&route).and_then(VecDeque::pop_front) {
-            return Some(fault);
-        }
-        inner
-            .faults
-            .get_mut(&CalcomRoute::Any)
-            .and_then(VecDeque::pop_front)
+        self.lock().switches.faults.take(route, CalcomRoute::Any)
     }
 
     pub(crate) fn record(&self, route: Option<CalcomRoute>, request: LoggedRequest) {
@@ -270,7 +255,8 @@ fn find_mut<'a>(inner: &'a mut Inner, uid: &str) -> Result<&'a mut SimBooking, S
 pub(crate) fn now_locked(inner: &Inner) -> DateTime<Utc> {
     let now = Utc::now();
     // An absurd offset (from the control API) must not overflow chrono and panic.
-    now.checked_add_signed(inner.clock_offset).unwrap_or(now)
+    now.checked_add_signed(inner.switches.clock_offset)
+        .unwrap_or(now)
 }
 
 fn take(counter: &mut u64) -> u64 {
