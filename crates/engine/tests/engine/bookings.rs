@@ -32,9 +32,7 @@ async fn a_booking_through_the_tracked_link_books_the_lead_and_stops_follow_ups(
     )
     .unwrap();
 
-    h.sync().await;
-    h.missed_call(CALLER).await;
-    h.sync().await;
+    h.fresh_missed_call(CALLER).await;
     h.send_all().await;
     let body = h.sent_bodies().remove(0);
     // The customer opens the link and types their name and email on the booking page.

@@ -12,10 +12,10 @@ use tokio::sync::broadcast;
 use textback_domain::{Clock, ManualClock, PhoneNumber, RenderContext, Template};
 use textback_engine::config::BusinessNumber;
 use textback_engine::{Config, DomainEvent, Engine, EngineError, SendStep, SyncReport};
-use textback_providers::Secret;
 use textback_providers::twilio::{TwilioAuth, TwilioClient};
+use textback_providers::{MessageRecord, Provider, Secret};
 use textback_sim::{CallScript, LegScript, Sim, SimConfig};
-use textback_store::{Store, calls, decisions, outbox};
+use textback_store::{Store, calls, contacts, decisions, outbox};
 
 /// The business number the engine watches (Twilio's magic SMS-capable test number).
 pub const BUSINESS: &str = "+15005550006";
@@ -212,11 +212,79 @@ impl Harness {
         panic!("the sender kept finding work for 20 steps: {steps:?}");
     }
 
+    /// Asserts reconcile resolves the entry `entry_id` the provider never got: it goes back to
+    /// pending, is resent, and exactly one text reaches the caller.
+    pub async fn assert_reconciled_and_resent_once(&self, entry_id: i64) {
+        assert_eq!(self.reconcile().await, 1, "reconcile resolves the entry");
+        assert_eq!(
+            self.outbox_entry(entry_id).state,
+            outbox::State::Pending,
+            "not in the provider's log: back to pending"
+        );
+        assert_eq!(
+            self.send_all().await,
+            vec![SendStep::Sent, SendStep::Empty],
+            "resent"
+        );
+        assert_eq!(
+            self.sim.sent_messages().len(),
+            1,
+            "exactly one text reached the caller"
+        );
+        assert_eq!(
+            self.outbox_entry(entry_id).state,
+            outbox::State::Sent,
+            "recorded as sent"
+        );
+    }
+
+    /// Asserts reconcile finds the entry `entry_id` in the provider's log as message
+    /// `message_sid`: it is recorded as sent, tied to that message, and not resent.
+    pub async fn assert_reconciled_as_sent(&self, entry_id: i64, message_sid: &str) {
+        assert_eq!(self.reconcile().await, 1, "reconcile resolves the entry");
+        let entry = self.outbox_entry(entry_id);
+        assert_eq!(
+            entry.state,
+            outbox::State::Sent,
+            "found in the provider's log: sent"
+        );
+        assert_eq!(
+            entry.provider_message_id.as_deref(),
+            Some(message_sid),
+            "the entry is tied to the message the provider took"
+        );
+        assert_eq!(
+            self.send_all().await,
+            vec![SendStep::Empty],
+            "nothing to resend"
+        );
+    }
+
     /// Asserts the sender finds nothing queued (`queued` says why) and the simulator has
     /// received no message at all (`sent` says why).
     pub async fn assert_nothing_sent(&self, queued: &str, sent: &str) {
         assert_eq!(self.send_all().await, vec![SendStep::Empty], "{queued}");
         assert!(self.sim.sent_messages().is_empty(), "{sent}");
+    }
+
+    /// One reconcile pass; returns how many unknown or in-flight entries it resolved.
+    pub async fn reconcile(&self) -> usize {
+        self.engine
+            .reconcile()
+            .await
+            .unwrap_or_else(|e| panic!("reconcile against a healthy provider works: {e}"))
+    }
+
+    /// A text from the business number to `to` that goes straight to the provider, past the
+    /// engine: a person at the provider's console, another desk, or a send whose answer the
+    /// engine never recorded.
+    pub async fn send_directly(&self, to: &str, body: &str) -> MessageRecord {
+        let from = PhoneNumber::parse_e164(BUSINESS).expect("the business number is E.164");
+        let to = PhoneNumber::parse_e164(to).expect("the recipient is E.164");
+        self.client()
+            .send_message(&from, &to, body)
+            .await
+            .expect("the sim accepts a direct send")
     }
 
     /// Places a call and waits until the sim has finalised it.
@@ -249,6 +317,26 @@ impl Harness {
             .await
     }
 
+    /// A missed call from `from` after the engine started watching (a first sync), synced
+    /// while fresh, so it is decided in that sync.
+    pub async fn fresh_missed_call(&self, from: &str) -> String {
+        self.sync().await;
+        let sid = self.missed_call(from).await;
+        self.sync().await;
+        sid
+    }
+
+    /// A fresh missed call from `from` whose text-back is queued and not yet sent.
+    pub async fn queued_text_back(&self, from: &str) -> String {
+        let sid = self.fresh_missed_call(from).await;
+        assert_eq!(
+            self.textback_entry(&sid).state,
+            outbox::State::Pending,
+            "the text-back is queued"
+        );
+        sid
+    }
+
     /// Everything emitted since the last drain.
     pub fn drain_events(&mut self) -> Vec<DomainEvent> {
         let mut out = Vec::new();
@@ -277,6 +365,20 @@ impl Harness {
             .expect("reading decisions works")
     }
 
+    /// The conversation the call's caller was given (a textable caller always has one).
+    pub fn conversation_of(&self, sid: &str) -> i64 {
+        self.stored_call(sid)
+            .conversation_id
+            .expect("a textable caller has a conversation")
+    }
+
+    pub fn contact(&self, phone: &str) -> contacts::Contact {
+        self.store
+            .read(|c| contacts::find_by_phone(c, phone))
+            .expect("reading contacts works")
+            .unwrap_or_else(|| panic!("{phone} is a contact"))
+    }
+
     pub fn outbox_entry(&self, id: i64) -> outbox::Entry {
         self.store
             .read(|c| outbox::get(c, id))
@@ -301,6 +403,11 @@ impl Harness {
             .into_iter()
             .map(|m| m.body)
             .collect()
+    }
+
+    /// [`Self::sent_bodies`], each with its one booking reference taken out ([`untracked`]).
+    pub fn untracked_bodies(&self) -> Vec<String> {
+        self.sent_bodies().iter().map(|b| untracked(b)).collect()
     }
 
     pub fn business_hours_text(&self) -> String {

@@ -536,9 +536,7 @@ fn regression_a_duration_beyond_a_year_is_refused_by_name() {
 #[tokio::test]
 async fn regression_a_huge_retry_after_on_a_send_does_not_crash_the_sender() {
     let h = Harness::start().await;
-    h.sync().await;
-    let sid = h.missed_call(CALLER).await;
-    h.sync().await;
+    let sid = h.fresh_missed_call(CALLER).await;
     // ~317,000 years: within std's Duration and chrono's TimeDelta, beyond chrono's dates.
     h.sim.inject(
         Route::MessagesCreate,

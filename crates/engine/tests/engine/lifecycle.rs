@@ -63,9 +63,7 @@ async fn tick(h: &Harness) {
 
 /// A missed call from `caller`, texted back.
 async fn texted_back(h: &Harness, caller: &str) -> leads::Lead {
-    h.sync().await;
-    h.missed_call(caller).await;
-    h.sync().await;
+    h.fresh_missed_call(caller).await;
     h.send_all().await;
     assert_eq!(texts_to(h, caller).len(), 1, "the text-back went out");
     open_lead(h)
@@ -494,9 +492,7 @@ async fn by_default_help_is_left_to_the_provider_which_answers_it_itself() {
 #[tokio::test]
 async fn a_staff_phone_never_becomes_a_lead_or_gets_a_text_back() {
     let h = Harness::with_config(lifecycle_config()).await;
-    h.sync().await;
-    h.missed_call(DANA).await;
-    h.sync().await;
+    h.fresh_missed_call(DANA).await;
     h.send_all().await;
     assert!(texts_to(&h, DANA).is_empty());
     let open: i64 = h

@@ -4,20 +4,50 @@
 use std::time::Duration;
 
 use chrono::Duration as Span;
-use textback_domain::{HumanDuration, PhoneNumber};
+use textback_domain::{HumanDuration, Template};
 use textback_engine::{DomainEvent, SendStep};
-use textback_providers::Provider;
 use textback_sim::CallScript;
 use textback_store::{leads, outbox};
 
-use crate::common::{BUSINESS, CALLER, Harness, config, count, render, untracked};
+use crate::common::{BUSINESS, CALLER, Harness, config, count, render};
+
+/// The open lead of conversation `conv`, if there is one.
+fn open_lead(h: &Harness, conv: i64) -> Option<leads::Lead> {
+    h.store
+        .read(|c| leads::open_for(c, conv))
+        .expect("reading leads works")
+}
+
+/// Sends what is queued and asserts it was one text, and that the texts the caller has got are
+/// exactly `template` with a tracked booking link (`why` says why that template).
+async fn assert_texted_once_with(h: &Harness, template: &Template, why: &str) {
+    assert_eq!(
+        h.send_all().await,
+        vec![SendStep::Sent, SendStep::Empty],
+        "one text is sent"
+    );
+    assert_eq!(h.untracked_bodies(), [render(&h.config, template)], "{why}");
+}
+
+/// Asserts the inbox was offered a late text-back for call `sid` (once); returns the call's id.
+fn assert_late_text_back_offered(h: &mut Harness, sid: &str) -> i64 {
+    let events = h.drain_events();
+    let call_id = h.stored_call(sid).id;
+    assert_eq!(
+        count(
+            &events,
+            |e| matches!(e, DomainEvent::LateTextBackOffered { call_id: c, .. } if *c == call_id)
+        ),
+        1,
+        "the inbox is offered a late text-back: {events:?}"
+    );
+    call_id
+}
 
 #[tokio::test]
 async fn a_caller_is_texted_at_most_once_per_dedupe_window() {
     let h = Harness::start().await;
-    h.sync().await;
-    let first = h.missed_call(CALLER).await;
-    h.sync().await;
+    let first = h.fresh_missed_call(CALLER).await;
     assert_eq!(
         h.send_all().await,
         vec![SendStep::Sent, SendStep::Empty],
@@ -67,9 +97,7 @@ async fn an_answered_call_back_within_the_grace_window_cancels_the_text_back() {
     let mut config = config();
     config.textback.grace_window = HumanDuration::from_secs(60);
     let mut h = Harness::with_config(config).await;
-    h.sync().await;
-    let missed = h.missed_call(CALLER).await;
-    h.sync().await;
+    let missed = h.fresh_missed_call(CALLER).await;
     assert!(
         h.decision(&missed).is_none(),
         "the decision waits for the grace window to pass"
@@ -128,16 +156,7 @@ async fn a_call_first_seen_after_the_freshness_limit_is_offered_as_a_late_text_b
     );
     h.assert_nothing_sent("nothing was queued", "no instant text-back 3 h late")
         .await;
-    let events = h.drain_events();
-    let call_id = h.stored_call(&sid).id;
-    assert_eq!(
-        count(
-            &events,
-            |e| matches!(e, DomainEvent::LateTextBackOffered { call_id: c, .. } if *c == call_id)
-        ),
-        1,
-        "the inbox is offered a late text-back: {events:?}"
-    );
+    let call_id = assert_late_text_back_offered(&mut h, &sid);
 
     // A person clicks "text them".
     h.engine
@@ -147,28 +166,13 @@ async fn a_call_first_seen_after_the_freshness_limit_is_offered_as_a_late_text_b
         h.engine.send_late_text_back(call_id, None).is_err(),
         "a second click does not queue a second late text"
     );
-    assert_eq!(
-        h.send_all().await,
-        vec![SendStep::Sent, SendStep::Empty],
-        "one late text"
-    );
-    assert_eq!(
-        h.sent_bodies()
-            .iter()
-            .map(|b| untracked(b))
-            .collect::<Vec<_>>(),
-        vec![render(&h.config, &h.config.textback.late_template)],
-        "the late template is used, once, with the lead's tracked booking link"
-    );
-    let conv = h
-        .stored_call(&sid)
-        .conversation_id
-        .expect("a textable caller has a conversation");
-    let lead = h
-        .store
-        .read(|c| leads::open_for(c, conv))
-        .expect("reading leads works")
-        .expect("the late call opened a lead");
+    assert_texted_once_with(
+        &h,
+        &h.config.textback.late_template,
+        "the late template is used, once, with the lead's tracked booking link",
+    )
+    .await;
+    let lead = open_lead(&h, h.conversation_of(&sid)).expect("the late call opened a lead");
     assert_eq!(
         (lead.first_call_id, lead.touches, lead.state.as_str()),
         (Some(call_id), 1, "texted"),
@@ -183,23 +187,12 @@ async fn a_call_first_seen_after_the_freshness_limit_is_offered_as_a_late_text_b
 #[tokio::test]
 async fn a_text_sent_by_someone_else_before_the_sender_runs_skips_the_text_back() {
     let mut h = Harness::start().await;
-    h.sync().await;
-    let sid = h.missed_call(CALLER).await;
-    h.sync().await;
+    let sid = h.queued_text_back(CALLER).await;
     let entry = h.textback_entry(&sid);
-    assert_eq!(
-        entry.state,
-        outbox::State::Pending,
-        "the text-back is queued"
-    );
 
     // A person texts the caller from the provider's console (or another desk) first.
-    let from = PhoneNumber::parse_e164(BUSINESS).expect("E.164");
-    let to = PhoneNumber::parse_e164(CALLER).expect("E.164");
-    h.client()
-        .send_message(&from, &to, "Hi, it's Sam: I'll call you in 5 minutes.")
-        .await
-        .expect("the sim accepts a direct send");
+    h.send_directly(CALLER, "Hi, it's Sam: I'll call you in 5 minutes.")
+        .await;
 
     assert_eq!(
         h.send_all().await,
@@ -241,48 +234,30 @@ async fn the_after_hours_template_is_used_while_closed() {
         *spec = "closed".into();
     }
     let h = Harness::with_config(config).await;
-    h.sync().await;
-    h.missed_call(CALLER).await;
-    h.sync().await;
-    assert_eq!(
-        h.send_all().await,
-        vec![SendStep::Sent, SendStep::Empty],
-        "one text-back"
-    );
-    assert_eq!(
-        h.sent_bodies()
-            .iter()
-            .map(|b| untracked(b))
-            .collect::<Vec<_>>(),
-        vec![render(&h.config, &h.config.textback.after_hours_template)],
-        "a call missed while the business is closed gets the after-hours text"
-    );
+    h.fresh_missed_call(CALLER).await;
+    assert_texted_once_with(
+        &h,
+        &h.config.textback.after_hours_template,
+        "a call missed while the business is closed gets the after-hours text",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn repeat_calls_fold_into_one_open_lead() {
     let h = Harness::start().await;
-    h.sync().await;
-    let first = h.missed_call(CALLER).await;
-    h.sync().await;
+    let first = h.fresh_missed_call(CALLER).await;
     h.send_all().await;
     h.advance(Span::minutes(10));
     let second = h.missed_call(CALLER).await;
     h.sync().await;
-    let conv = h
-        .stored_call(&first)
-        .conversation_id
-        .expect("a textable caller has a conversation");
+    let conv = h.conversation_of(&first);
     assert_eq!(
         h.stored_call(&second).conversation_id,
         Some(conv),
         "the same caller's calls share one conversation"
     );
-    let lead = h
-        .store
-        .read(|c| leads::open_for(c, conv))
-        .expect("reading leads works")
-        .expect("a missed call opens a lead");
+    let lead = open_lead(&h, conv).expect("a missed call opens a lead");
     assert_eq!(
         lead.first_call_id,
         Some(h.stored_call(&first).id),
@@ -298,9 +273,7 @@ async fn repeat_calls_fold_into_one_open_lead() {
 #[tokio::test]
 async fn a_text_back_still_queued_past_the_freshness_limit_becomes_a_late_offer() {
     let mut h = Harness::start().await;
-    h.sync().await;
-    let sid = h.missed_call(CALLER).await;
-    h.sync().await;
+    let sid = h.queued_text_back(CALLER).await;
     let entry = h.textback_entry(&sid);
     // The provider is unreachable for three hours after the decision: every attempt fails
     // before reaching it, and the entry waits in the outbox.
@@ -333,40 +306,22 @@ async fn a_text_back_still_queued_past_the_freshness_limit_becomes_a_late_offer(
         d.code, "late",
         "the call is offered as a late text-back instead: {d:?}"
     );
-    let events = h.drain_events();
-    let call_id = h.stored_call(&sid).id;
-    assert_eq!(
-        count(
-            &events,
-            |e| matches!(e, DomainEvent::LateTextBackOffered { call_id: c, .. } if *c == call_id)
-        ),
-        1,
-        "the inbox is offered a late text-back: {events:?}"
-    );
+    let call_id = assert_late_text_back_offered(&mut h, &sid);
     h.engine
         .send_late_text_back(call_id, None)
         .expect("the late text-back can be chosen");
-    assert_eq!(
-        h.send_all().await,
-        vec![SendStep::Sent, SendStep::Empty],
-        "one late text"
-    );
-    assert_eq!(
-        h.sent_bodies()
-            .iter()
-            .map(|b| untracked(b))
-            .collect::<Vec<_>>(),
-        vec![render(&h.config, &h.config.textback.late_template)],
-        "only the late template reached the caller"
-    );
+    assert_texted_once_with(
+        &h,
+        &h.config.textback.late_template,
+        "only the late template reached the caller",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn the_dedupe_window_counts_from_when_the_text_went_out() {
     let h = Harness::start().await;
-    h.sync().await;
-    h.missed_call(CALLER).await;
-    h.sync().await;
+    h.fresh_missed_call(CALLER).await;
     // The provider was unreachable for 90 minutes: the text-back goes out late but fresh.
     h.advance(Span::minutes(90));
     assert_eq!(

@@ -17,15 +17,20 @@ use crate::common::{CALLER, Harness, config, count};
 /// A harness with one text-back queued for a fresh missed call; returns the call's sid.
 async fn queued() -> (Harness, String) {
     let h = Harness::start().await;
-    h.sync().await;
-    let sid = h.missed_call(CALLER).await;
-    h.sync().await;
-    assert_eq!(
-        h.textback_entry(&sid).state,
-        outbox::State::Pending,
-        "the text-back is queued"
-    );
+    let sid = h.queued_text_back(CALLER).await;
     (h, sid)
+}
+
+/// Injects `fault` on the next send and checks the sender cannot tell whether the provider
+/// acted on it: the entry is left unknown (`why` says why), for reconcile, never retried blind.
+async fn send_with_unknown_outcome(h: &Harness, sid: &str, fault: Fault, why: &str) {
+    h.sim.inject(Route::MessagesCreate, vec![fault]);
+    assert_eq!(
+        h.send_step().await,
+        SendStep::RetryLater,
+        "the outcome is unknown"
+    );
+    assert_eq!(h.textback_entry(sid).state, outbox::State::Unknown, "{why}");
 }
 
 /// A 429 on the send: not due before `earliest`, due by `latest`, then sent exactly once.
@@ -100,87 +105,30 @@ async fn a_429_without_retry_after_backs_off_then_sends_once() {
 #[tokio::test]
 async fn a_500_on_send_is_reconciled_and_resent_exactly_once() {
     let (h, sid) = queued().await;
-    h.sim
-        .inject(Route::MessagesCreate, vec![Fault::ServerError(500)]);
-    assert_eq!(
-        h.send_step().await,
-        SendStep::RetryLater,
-        "the outcome is unknown"
-    );
-    assert_eq!(
-        h.textback_entry(&sid).state,
-        outbox::State::Unknown,
-        "a 5xx on a send may have been acted on: never retried blind"
-    );
+    send_with_unknown_outcome(
+        &h,
+        &sid,
+        Fault::ServerError(500),
+        "a 5xx on a send may have been acted on: never retried blind",
+    )
+    .await;
     assert_eq!(
         h.send_step().await,
         SendStep::Empty,
         "an unknown entry is not resent"
     );
-    assert_eq!(
-        h.engine.reconcile().await.expect("reconcile works"),
-        1,
-        "reconcile resolves the unknown entry"
-    );
-    assert_eq!(
-        h.textback_entry(&sid).state,
-        outbox::State::Pending,
-        "not in the provider's log: back to pending"
-    );
-    assert_eq!(
-        h.send_all().await,
-        vec![SendStep::Sent, SendStep::Empty],
-        "resent"
-    );
-    assert_eq!(
-        h.sim.sent_messages().len(),
-        1,
-        "the caller got exactly one text"
-    );
-    assert_eq!(
-        h.textback_entry(&sid).state,
-        outbox::State::Sent,
-        "recorded as sent"
-    );
+    h.assert_reconciled_and_resent_once(h.textback_entry(&sid).id)
+        .await;
 }
 
 #[tokio::test]
 async fn a_send_accepted_then_failed_is_found_by_reconcile_and_not_resent() {
     let (h, sid) = queued().await;
-    h.sim
-        .inject(Route::MessagesCreate, vec![Fault::AcceptThenFail]);
-    assert_eq!(
-        h.send_step().await,
-        SendStep::RetryLater,
-        "the outcome is unknown"
-    );
-    assert_eq!(
-        h.textback_entry(&sid).state,
-        outbox::State::Unknown,
-        "unknown, not failed"
-    );
-    assert_eq!(
-        h.engine.reconcile().await.expect("reconcile works"),
-        1,
-        "resolved"
-    );
-    let entry = h.textback_entry(&sid);
-    assert_eq!(
-        entry.state,
-        outbox::State::Sent,
-        "the provider's log has the message: it was sent"
-    );
-    let sent = h.sim.sent_messages();
-    assert_eq!(
-        entry.provider_message_id.as_deref(),
-        Some(sent[0].sid.as_str()),
-        "the entry is tied to the provider's message"
-    );
-    assert_eq!(
-        h.send_all().await,
-        vec![SendStep::Empty],
-        "nothing to resend"
-    );
+    send_with_unknown_outcome(&h, &sid, Fault::AcceptThenFail, "unknown, not failed").await;
+    let accepted = h.sim.sent_messages();
+    let accepted = accepted.first().expect("the provider took the message");
+    h.assert_reconciled_as_sent(h.textback_entry(&sid).id, &accepted.sid)
+        .await;
     assert_eq!(
         h.sim.sent_messages().len(),
         1,
@@ -191,31 +139,16 @@ async fn a_send_accepted_then_failed_is_found_by_reconcile_and_not_resent() {
 #[tokio::test]
 async fn a_hanging_send_times_out_and_is_reconciled() {
     let h = Harness::with_timeout(Duration::from_millis(400)).await;
-    h.sync().await;
-    let sid = h.missed_call(CALLER).await;
-    h.sync().await;
-    h.sim.inject(Route::MessagesCreate, vec![Fault::Hang]);
-    assert_eq!(
-        h.send_step().await,
-        SendStep::RetryLater,
-        "a timeout is an unknown outcome"
-    );
-    assert_eq!(
-        h.textback_entry(&sid).state,
-        outbox::State::Unknown,
-        "a send that timed out may have been acted on"
-    );
-    assert_eq!(
-        h.engine.reconcile().await.expect("reconcile works"),
-        1,
-        "resolved"
-    );
-    assert_eq!(
-        h.send_all().await,
-        vec![SendStep::Sent, SendStep::Empty],
-        "resent"
-    );
-    assert_eq!(h.sim.sent_messages().len(), 1, "exactly one text");
+    let sid = h.fresh_missed_call(CALLER).await;
+    send_with_unknown_outcome(
+        &h,
+        &sid,
+        Fault::Hang,
+        "a send that timed out may have been acted on",
+    )
+    .await;
+    h.assert_reconciled_and_resent_once(h.textback_entry(&sid).id)
+        .await;
 }
 
 #[tokio::test]
@@ -362,11 +295,7 @@ async fn an_opt_out_only_the_provider_knows_is_learnt_from_21610() {
         outbox::State::Failed,
         "an opted-out recipient is never retried"
     );
-    let contact = h
-        .store
-        .read(|c| textback_store::contacts::find_by_phone(c, CALLER))
-        .expect("reading contacts works")
-        .expect("the caller is a contact");
+    let contact = h.contact(CALLER);
     assert!(
         contact.opted_out(),
         "21610 marks the contact opted out: {contact:?}"

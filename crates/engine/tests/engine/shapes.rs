@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use textback_engine::{DomainEvent, EngineError, SendStep};
 use textback_sim::{CallScript, LegOutcome, LegScript, SimConfig};
-use textback_store::{contacts, outbox};
+use textback_store::outbox;
 
 use crate::common::{BUSINESS, CALLER, CALLERS, Harness, config, count, untracked};
 
@@ -312,9 +312,7 @@ async fn anonymous_callers_are_not_texted() {
 async fn a_landline_fails_once_is_remembered_and_never_retried() {
     let mut h = Harness::start().await;
     h.sim.set_landline(CALLER);
-    h.sync().await;
-    let sid = h.missed_call(CALLER).await;
-    h.sync().await;
+    let sid = h.fresh_missed_call(CALLER).await;
     assert_eq!(
         h.send_all().await,
         vec![SendStep::Sent, SendStep::Empty],
@@ -326,11 +324,7 @@ async fn a_landline_fails_once_is_remembered_and_never_retried() {
         outbox::State::Failed,
         "21614 fails the message for good"
     );
-    let contact = h
-        .store
-        .read(|c| contacts::find_by_phone(c, CALLER))
-        .expect("reading contacts works")
-        .expect("the caller is a contact");
+    let contact = h.contact(CALLER);
     assert!(
         contact.landline,
         "the caller is remembered as a landline: {contact:?}"
@@ -351,11 +345,7 @@ async fn a_landline_fails_once_is_remembered_and_never_retried() {
 
     // A new process on the same database must not try again, nor text the next call.
     h.restart();
-    assert_eq!(
-        h.engine.reconcile().await.expect("reconcile works"),
-        0,
-        "nothing unresolved"
-    );
+    assert_eq!(h.reconcile().await, 0, "nothing unresolved");
     h.sync().await;
     assert_eq!(
         h.send_all().await,
@@ -418,10 +408,7 @@ async fn an_opted_out_caller_is_never_texted() {
         "nothing was queued"
     );
 
-    let conversation = h
-        .stored_call(&sid)
-        .conversation_id
-        .expect("a textable caller has a conversation");
+    let conversation = h.conversation_of(&sid);
     let refused = h
         .engine
         .queue_reply(conversation, "Are you still there?", Some("Sam"));
@@ -509,11 +496,7 @@ async fn stop_then_start_in_the_same_second_ends_opted_in() {
     }
     h.sync().await;
     for caller in CALLERS {
-        let contact = h
-            .store
-            .read(|c| contacts::find_by_phone(c, caller))
-            .expect("reading contacts works")
-            .expect("the texter is a contact");
+        let contact = h.contact(caller);
         assert!(
             !contact.opted_out(),
             "{caller}'s last word was START: they are opted in, as the provider has them: {contact:?}"

@@ -18,7 +18,7 @@ use textback_engine::backup::BackupStep;
 use textback_sim::Route;
 use textback_store::{Store, backup, calls, outbox};
 
-use crate::common::{BUSINESS, CALLER, CALLERS, Harness, config, count, untracked};
+use crate::common::{BUSINESS, CALLER, CALLERS, Harness, config, count};
 
 /// Makes the engine's database unable to grow, as on a full disk. `max_page_count` on the
 /// store's connection (the very one the engine writes through) pins the file at its size; the
@@ -161,10 +161,7 @@ async fn a_full_disk_is_said_once_the_loops_go_on_and_the_call_is_texted_back_wh
     );
     running.shutdown().await;
     assert_eq!(
-        h.sent_bodies()
-            .iter()
-            .map(|b| untracked(b))
-            .collect::<Vec<_>>(),
+        h.untracked_bodies(),
         [h.business_hours_text()],
         "the missed call was texted back exactly once"
     );
