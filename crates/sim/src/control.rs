@@ -190,11 +190,8 @@ async fn clock_scale(State(s): St, Json(b): Json<ScaleBody>) -> Response {
         Some(Ok(t)) => t.with_timezone(&chrono::Utc),
         Some(Err(e)) => return bad(format!("origin is not an RFC 3339 time: {e}")),
     };
-    match crate::store::ClockScale::new(origin, b.scale) {
-        Ok(scale) => {
-            s.lock().clock_scale = (b.scale != 1.0).then_some(scale);
-            StatusCode::NO_CONTENT.into_response()
-        }
+    match s.set_clock_scale(origin, b.scale) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => bad(e.to_string()),
     }
 }

@@ -359,9 +359,7 @@ impl Sim {
     /// faults' delays) stay in real time. Err for a scale that is not a finite number above 0
     /// (at most a million).
     pub fn set_clock_scale(&self, origin: DateTime<Utc>, scale: f64) -> Result<(), BadClockScale> {
-        let s = store::ClockScale::new(origin, scale)?;
-        self.shared.lock().clock_scale = (scale != 1.0).then_some(s);
-        Ok(())
+        self.shared.set_clock_scale(origin, scale)
     }
 
     /// How long a sent message takes from `queued` to `delivered` (half of it to `sent`).

@@ -193,6 +193,18 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Runs the sim's clock `scale` times as fast as the wall clock from `origin` (1: real
+    /// time again); Err for a scale [`ClockScale::new`] refuses.
+    pub fn set_clock_scale(
+        &self,
+        origin: DateTime<Utc>,
+        scale: f64,
+    ) -> Result<(), crate::BadClockScale> {
+        let s = ClockScale::new(origin, scale)?;
+        self.lock().clock_scale = (scale != 1.0).then_some(s);
+        Ok(())
+    }
+
     pub(crate) fn new(cfg: SimConfig, runtime: Handle) -> Self {
         let created = Utc::now();
         let numbers = cfg
